@@ -1,0 +1,65 @@
+//! Command-line interface: `gateway run`, `verify`, `conformance`, `builtins`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A Rego/OPA compatibility gateway: OPA's REST API and Gatekeeper's webhook on one engine.
+#[derive(Debug, Parser)]
+#[command(name = "gateway", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve policies over HTTP (as `opa run --server`).
+    Run(RunArgs),
+}
+
+/// Flags of `gateway run`, named as `opa run` names them where OPA has them.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Address to listen on.
+    #[arg(short = 'a', long, default_value = crate::config::DEFAULT_ADDR)]
+    pub addr: String,
+    /// A bundle to serve: a `.tar.gz` archive or a directory. Repeatable.
+    #[arg(short = 'b', long = "bundle", value_name = "PATH")]
+    pub bundles: Vec<PathBuf>,
+    /// Parse modules without a declared version as Rego v0.
+    #[arg(long)]
+    pub v0_compatible: bool,
+    /// Log level.
+    #[arg(short = 'l', long, value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+    /// A configuration file (YAML or JSON).
+    #[arg(short = 'c', long)]
+    pub config_file: Option<PathBuf>,
+    /// Override a configuration value, e.g. `default_decision=/authz/allow`. Repeatable.
+    #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// TLS certificate (PEM); with the key, the server speaks HTTPS.
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long)]
+    pub tls_private_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Text,
+}

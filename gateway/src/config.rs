@@ -1,0 +1,225 @@
+//! Turns flags and an optional config file into one validated [`Config`].
+//!
+//! Config keys follow OPA's where OPA has them (`default_decision`,
+//! `server.decoding.max_length`, `server.decoding.gzip.max_length`); `--set key=value`
+//! overrides the file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use rego_runtime::RegoVersion;
+use rego_runtime::limits::DEFAULT_EVALUATION_TIMEOUT;
+use serde_json::Value as Json;
+
+use crate::cli::{LogFormat, LogLevel, RunArgs};
+use crate::http::BodyLimits;
+
+pub const DEFAULT_ADDR: &str = "0.0.0.0:8181";
+/// OPA's default decision for `POST /`.
+pub const DEFAULT_DECISION: &str = "/system/main";
+/// OPA's `server.decoding.max_length` default: 256 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 << 20;
+/// OPA's `server.decoding.gzip.max_length` default: 512 MiB.
+pub const DEFAULT_MAX_GZIP_BYTES: usize = 512 << 20;
+/// How often local bundles are checked for changes.
+pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Everything `gateway run` needs, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: String,
+    pub bundles: Vec<PathBuf>,
+    pub default_rego_version: RegoVersion,
+    pub log_level: LogLevel,
+    pub log_format: LogFormat,
+    /// The data path `POST /` evaluates, e.g. `/system/main`.
+    pub default_decision: String,
+    pub evaluation_timeout: Duration,
+    pub body_limits: BodyLimits,
+    pub tls: Option<TlsFiles>,
+    pub watch_interval: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Config {
+    /// Builds the configuration from `gateway run`'s flags and the file they name.
+    ///
+    /// # Errors
+    /// An unreadable or malformed config file, a bad `--set`, or an invalid value.
+    pub fn from_args(args: &RunArgs) -> anyhow::Result<Config> {
+        let mut tree = match &args.config_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                yaml_serde::from_str::<Json>(&text)
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => Json::Object(Default::default()),
+        };
+        for assignment in &args.overrides {
+            let (key, value) = assignment
+                .split_once('=')
+                .with_context(|| format!("--set {assignment}: expected KEY=VALUE"))?;
+            set_path(&mut tree, key, parse_scalar(value))?;
+        }
+
+        let tls = match (&args.tls_cert_file, &args.tls_private_key_file) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None) => None,
+            _ => bail!("--tls-cert-file and --tls-private-key-file must be given together"),
+        };
+
+        let default_decision = match lookup(&tree, "default_decision") {
+            None => DEFAULT_DECISION.to_string(),
+            Some(Json::String(path)) => format!("/{}", path.trim_matches('/').replace('.', "/")),
+            Some(other) => bail!("default_decision must be a string, got {other}"),
+        };
+        let evaluation_timeout = match lookup(&tree, "evaluation_timeout") {
+            None => DEFAULT_EVALUATION_TIMEOUT,
+            Some(Json::String(text)) => parse_duration(text)?,
+            Some(other) => bail!("evaluation_timeout must be a duration like \"5s\", got {other}"),
+        };
+        let body_limits = BodyLimits {
+            max_bytes: size(&tree, "server.decoding.max_length", DEFAULT_MAX_BODY_BYTES)?,
+            max_gzip_bytes: size(
+                &tree,
+                "server.decoding.gzip.max_length",
+                DEFAULT_MAX_GZIP_BYTES,
+            )?,
+        };
+
+        Ok(Config {
+            addr: args.addr.clone(),
+            bundles: args.bundles.clone(),
+            default_rego_version: if args.v0_compatible {
+                RegoVersion::V0
+            } else {
+                RegoVersion::V1
+            },
+            log_level: args.log_level,
+            log_format: args.log_format,
+            default_decision,
+            evaluation_timeout,
+            body_limits,
+            tls,
+            watch_interval: DEFAULT_WATCH_INTERVAL,
+        })
+    }
+}
+
+fn lookup<'a>(tree: &'a Json, dotted: &str) -> Option<&'a Json> {
+    dotted.split('.').try_fold(tree, |node, key| node.get(key))
+}
+
+fn set_path(tree: &mut Json, dotted: &str, value: Json) -> anyhow::Result<()> {
+    let mut node = tree;
+    let keys: Vec<&str> = dotted.split('.').collect();
+    for (i, key) in keys.iter().enumerate() {
+        let Json::Object(map) = node else {
+            bail!("--set {dotted}: {} is not an object", keys[..i].join("."));
+        };
+        if i + 1 == keys.len() {
+            map.insert((*key).to_string(), value);
+            return Ok(());
+        }
+        node = map
+            .entry((*key).to_string())
+            .or_insert_with(|| Json::Object(Default::default()));
+    }
+    Ok(())
+}
+
+/// `--set` values are YAML scalars: numbers and booleans typed, anything else a string.
+fn parse_scalar(text: &str) -> Json {
+    yaml_serde::from_str::<Json>(text)
+        .ok()
+        .filter(|v| !v.is_object() && !v.is_array() && !v.is_null())
+        .unwrap_or_else(|| Json::String(text.to_string()))
+}
+
+fn size(tree: &Json, key: &str, default: usize) -> anyhow::Result<usize> {
+    match lookup(tree, key) {
+        None => Ok(default),
+        Some(value) => value
+            .as_u64()
+            .filter(|n| *n > 0)
+            .and_then(|n| usize::try_from(n).ok())
+            .with_context(|| format!("{key} must be a positive number of bytes, got {value}")),
+    }
+}
+
+/// Parses `500ms`, `5s`, `2m`.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .with_context(|| format!("invalid duration {text:?}"))?;
+    let seconds = match unit {
+        "ms" => number / 1000.0,
+        "s" | "" => number,
+        "m" => number * 60.0,
+        _ => bail!("invalid duration {text:?}: unit must be ms, s or m"),
+    };
+    if !(seconds > 0.0 && seconds.is_finite()) {
+        bail!("invalid duration {text:?}: must be positive");
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> anyhow::Result<Config> {
+        let cli =
+            crate::cli::Cli::try_parse_from(["gateway", "run"].iter().chain(args.iter()).copied())?;
+        let crate::cli::Command::Run(run) = cli.command;
+        Config::from_args(&run)
+    }
+
+    #[test]
+    fn defaults_are_opas() {
+        let config = config(&[]).expect("config");
+        assert_eq!(config.addr, "0.0.0.0:8181");
+        assert_eq!(config.default_decision, "/system/main");
+        assert_eq!(config.body_limits.max_bytes, 256 << 20);
+        assert_eq!(config.evaluation_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn set_overrides_values() {
+        let config = config(&[
+            "--set",
+            "default_decision=authz/allow",
+            "--set",
+            "server.decoding.max_length=1024",
+            "--set",
+            "evaluation_timeout=250ms",
+        ])
+        .expect("config");
+        assert_eq!(config.default_decision, "/authz/allow");
+        assert_eq!(config.body_limits.max_bytes, 1024);
+        assert_eq!(config.evaluation_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let error = config(&["--set", "server.decoding.max_length=lots"]).expect_err("bad size");
+        assert!(error.to_string().contains("server.decoding.max_length"));
+        assert!(config(&["--tls-cert-file", "x.pem"]).is_err());
+    }
+}

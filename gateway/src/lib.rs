@@ -1,0 +1,51 @@
+//! The gateway: configuration, the policy store, the front doors, and the server.
+//!
+//! - [`cli`], [`config`]: flags and config file to a validated [`config::Config`].
+//! - [`store`]: the snapshot store every door reads.
+//! - [`bundle_loader`]: local bundles into the store, hot-reloaded.
+//! - [`opa_api`]: OPA's REST API.
+//! - [`server`], [`http`], [`tls`]: HTTP serving; [`metrics`], [`logging`]: observability.
+
+pub mod app;
+pub mod bundle_loader;
+pub mod cli;
+pub mod config;
+pub mod go_json;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod opa_api;
+pub mod server;
+pub mod store;
+pub mod tls;
+
+use std::sync::Arc;
+
+use rego_runtime::rego::RegoEngine;
+
+use app::{App, BundleStatus};
+use bundle_loader::BundleLoader;
+use config::Config;
+use metrics::Metrics;
+use store::Store;
+
+/// Builds the shared state and activates the configured bundles once.
+///
+/// A bundle that fails to load is reported and left inactive (`/health?bundles` says so);
+/// the loader keeps retrying it when its files change.
+///
+/// # Errors
+/// Only if the engine cannot start.
+pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
+    let store = Store::new(Arc::new(RegoEngine))?;
+    let mut loader = BundleLoader::new(&config.bundles, config.default_rego_version);
+    let app = Arc::new(App {
+        config,
+        store,
+        metrics: Metrics::new(),
+        bundles: BundleStatus::default(),
+    });
+    app.bundles.expect(loader.names());
+    loader.reload(&app, true);
+    Ok((app, loader))
+}

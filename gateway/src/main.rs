@@ -1,0 +1,84 @@
+//! `gateway`: parses the command line and runs the chosen command.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use clap::Parser;
+use gateway::cli::{Cli, Command, RunArgs};
+use gateway::config::Config;
+use gateway::{bundle_loader, logging, server, tls};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let config = Config::from_args(args)?;
+    logging::init(config.log_level, config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let listener = tokio::net::TcpListener::bind(&config.addr)
+            .await
+            .with_context(|| format!("listening on {}", config.addr))?;
+        let watch_interval = config.watch_interval;
+        let (app, loader) = gateway::build_app(config)?;
+        tracing::info!(addr = %listener.local_addr()?, "server started");
+
+        let reload_all = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = bundle_loader::spawn_watcher(
+            app.clone(),
+            loader,
+            watch_interval,
+            reload_all.clone(),
+            stop.clone(),
+        );
+        tokio::spawn(reload_on_sighup(reload_all));
+        server::run(listener, app, tls, shutdown_signal()).await?;
+        stop.store(true, Ordering::Relaxed);
+        let _ = watcher.join();
+        tracing::info!("server stopped");
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// Raises `reload_all` on every SIGHUP.
+async fn reload_on_sighup(reload_all: Arc<AtomicBool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading every bundle");
+        reload_all.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,207 @@
+//! One consistent state of everything loaded: active bundles, policies pushed through the API,
+//! the data document, and the engine prepared on them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bundles::Bundle;
+use rego_runtime::{
+    Engine, Error as EngineError, PolicyModule, PolicySet, Prepared, Problem, RuleInfo, Value,
+};
+
+use super::data_ops;
+
+/// What a snapshot is built from.
+#[derive(Clone, Debug)]
+pub struct Contents {
+    /// Active bundles by name.
+    pub bundles: BTreeMap<String, Arc<Bundle>>,
+    /// Modules pushed through `PUT /v1/policies/{id}`, by id.
+    pub policies: BTreeMap<String, PolicyModule>,
+    /// The whole data document: bundle data at their roots, API writes, and
+    /// `system.bundles.<name>.manifest`.
+    pub data: Value,
+}
+
+impl Default for Contents {
+    fn default() -> Self {
+        Contents {
+            bundles: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            data: Value::empty_object(),
+        }
+    }
+}
+
+/// The store's current state; immutable once built.
+pub struct Snapshot {
+    pub contents: Contents,
+    pub prepared: Arc<dyn Prepared>,
+    /// Increases by one with every activation.
+    pub generation: u64,
+}
+
+impl Snapshot {
+    /// Prepares `engine` on every module and the data of `contents`.
+    ///
+    /// # Errors
+    /// The engine's compile error.
+    pub fn build(
+        engine: &dyn Engine,
+        contents: Contents,
+        generation: u64,
+    ) -> Result<Snapshot, EngineError> {
+        let prepared = engine.prepare(&PolicySet {
+            modules: contents.all_modules().cloned().collect(),
+            data: contents.data.clone(),
+            disabled_builtins: Vec::new(),
+        })?;
+        let conflicts = data_conflicts(&contents.data, prepared.rules());
+        if !conflicts.is_empty() {
+            return Err(EngineError::Compile(conflicts));
+        }
+        Ok(Snapshot {
+            contents,
+            prepared,
+            generation,
+        })
+    }
+}
+
+impl Contents {
+    /// Bundle modules then API modules: every module the engine compiles.
+    pub fn all_modules(&self) -> impl Iterator<Item = &PolicyModule> {
+        self.bundles
+            .values()
+            .flat_map(|bundle| bundle.modules.iter())
+            .chain(self.policies.values())
+    }
+
+    /// The module with `id`, from a bundle or the API.
+    pub fn module(&self, id: &str) -> Option<&PolicyModule> {
+        self.all_modules().find(|module| module.id == id)
+    }
+
+    /// Every bundle's roots, by bundle name.
+    pub fn bundle_roots(&self) -> BTreeMap<&str, Vec<String>> {
+        self.bundles
+            .iter()
+            .map(|(name, bundle)| (name.as_str(), bundle.manifest.effective_roots()))
+            .collect()
+    }
+
+    /// Replaces the active bundle set: erases the data under the old bundles' roots, writes
+    /// each new bundle's data at its roots, and records manifests under `system.bundles`.
+    pub fn activate_bundles(&mut self, bundles: Vec<Arc<Bundle>>) {
+        for (name, old) in std::mem::take(&mut self.bundles) {
+            for root in old.manifest.effective_roots() {
+                erase(&mut self.data, &root);
+            }
+            let _ = data_ops::write(
+                &mut self.data,
+                data_ops::Op::Remove,
+                &["system".into(), "bundles".into(), name],
+                None,
+            );
+        }
+        for bundle in bundles {
+            for root in bundle.manifest.effective_roots() {
+                let path = split_root(&root);
+                let value = bundles::data_tree::get(&bundle.data, &path).cloned();
+                if let Some(value) = value {
+                    if path.is_empty() {
+                        if let Some(entries) = value.as_object() {
+                            for (key, child) in entries.iter() {
+                                let key = key.as_str().unwrap_or_default().to_string();
+                                let _ = data_ops::write(
+                                    &mut self.data,
+                                    data_ops::Op::Add,
+                                    &[key],
+                                    Some(child.clone()),
+                                );
+                            }
+                        }
+                    } else if data_ops::make_dir(&mut self.data, &path[..path.len() - 1]).is_ok() {
+                        let _ =
+                            data_ops::write(&mut self.data, data_ops::Op::Add, &path, Some(value));
+                    }
+                }
+            }
+            // OPA records each bundle's manifest and etag (empty for local bundles).
+            let record = Value::object([
+                ("etag", Value::string("")),
+                ("manifest", bundle.manifest.to_value()),
+            ]);
+            let path = [
+                "system".to_string(),
+                "bundles".to_string(),
+                bundle.name.clone(),
+            ];
+            if data_ops::make_dir(&mut self.data, &path[..2]).is_ok() {
+                let _ = data_ops::write(&mut self.data, data_ops::Op::Add, &path, Some(record));
+            }
+            self.bundles.insert(bundle.name.clone(), bundle);
+        }
+        // An empty `system.bundles` (no bundles left) is removed as OPA leaves no trace.
+        for path in [["system", "bundles"].as_slice(), ["system"].as_slice()] {
+            let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+            if data_ops::read(&self.data, &path)
+                .and_then(Value::as_object)
+                .is_some_and(|o| o.is_empty())
+            {
+                let _ = data_ops::write(&mut self.data, data_ops::Op::Remove, &path, None);
+            }
+        }
+    }
+}
+
+/// OPA refuses base data where a rule is defined: a rule's path may not hold data, nor pass
+/// through a non-object (`CheckPathConflicts` with `storage.NonEmpty`).
+fn data_conflicts(data: &Value, rules: &[RuleInfo]) -> Vec<Problem> {
+    let mut seen = std::collections::BTreeSet::new();
+    rules
+        .iter()
+        .filter(|rule| !rule.path.is_empty() && seen.insert(rule.path.clone()))
+        .filter(|rule| non_empty(data, &rule.path))
+        .map(|rule| Problem {
+            code: "rego_compile_error",
+            message: format!(
+                "conflicting rule for data path {} found",
+                rule.path.join("/")
+            ),
+            location: Some(rule.location.clone()),
+        })
+        .collect()
+}
+
+fn non_empty(data: &Value, path: &[String]) -> bool {
+    let mut node = data;
+    for key in path {
+        match node {
+            Value::Object(entries) => match entries.get(&Value::string(key)) {
+                Some(child) => node = child,
+                None => return false,
+            },
+            _ => return true,
+        }
+    }
+    true
+}
+
+/// `a/b` to `["a", "b"]`; the empty root is the empty path.
+pub fn split_root(root: &str) -> Vec<String> {
+    root.split('/')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Removes whatever is at `root` (the whole document for the empty root).
+fn erase(data: &mut Value, root: &str) {
+    let path = split_root(root);
+    if path.is_empty() {
+        *data = Value::empty_object();
+    } else {
+        let _ = data_ops::write(data, data_ops::Op::Remove, &path, None);
+    }
+}

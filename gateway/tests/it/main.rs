@@ -1,0 +1,8 @@
+//! The gateway's integration tests: real HTTP against a gateway started in-process, and
+//! differential runs against real OPA.
+
+mod cli;
+mod client;
+mod differential;
+mod opa_api;
+mod support;

@@ -1,0 +1,187 @@
+//! `numbers.range`, `numbers.range_step` and `to_number`, replacing regorus's versions, which
+//! panic on a zero or negative step and accept padded number strings.
+
+use super::args::{self, BuiltinError};
+use super::Builtin;
+use crate::value::Number;
+use crate::Value;
+
+pub(super) const BUILTINS: &[Builtin] = &[
+    builtin("numbers.range", 2, range),
+    builtin("numbers.range_step", 3, range_step),
+    builtin("to_number", 1, to_number),
+];
+
+const fn builtin(
+    name: &'static str,
+    arity: u8,
+    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
+) -> Builtin {
+    Builtin {
+        name,
+        arity,
+        nondeterministic: false,
+        eval,
+    }
+}
+
+/// Ranges beyond this many elements would exhaust memory; OPA has no limit and would.
+const MAX_RANGE: u64 = 10_000_000;
+
+/// An integer operand with OPA's `numbers.range` wording (`must be integer but got string`).
+fn range_integer(args: &[Value], position: usize) -> Result<i64, BuiltinError> {
+    match &args[position] {
+        Value::Number(_) => args::integer(args, position),
+        other => Err(args::wrong_type(position, "integer", other)),
+    }
+}
+
+fn counted(from: i64, to: i64, step: u64) -> Result<Value, BuiltinError> {
+    let span = from.abs_diff(to);
+    if span / step >= MAX_RANGE {
+        return Err(BuiltinError::failed("range too large"));
+    }
+    let mut out = Vec::with_capacity((span / step + 1) as usize);
+    let mut current = i128::from(from);
+    let step = i128::from(step);
+    let (to, ascending) = (i128::from(to), from <= to);
+    while (ascending && current <= to) || (!ascending && current >= to) {
+        out.push(Value::Number(Number::Int(current)));
+        current = if ascending { current + step } else { current - step };
+    }
+    Ok(Value::array(out))
+}
+
+fn range(args: &[Value]) -> Result<Value, BuiltinError> {
+    let from = range_integer(args, 0)?;
+    let to = range_integer(args, 1)?;
+    counted(from, to, 1)
+}
+
+fn range_step(args: &[Value]) -> Result<Value, BuiltinError> {
+    let from = range_integer(args, 0)?;
+    let to = range_integer(args, 1)?;
+    let step = range_integer(args, 2)?;
+    if step <= 0 {
+        return Err(BuiltinError::failed(
+            "numbers.range_step: step must be a positive integer",
+        ));
+    }
+    counted(from, to, step.unsigned_abs())
+}
+
+fn to_number(args: &[Value]) -> Result<Value, BuiltinError> {
+    match &args[0] {
+        Value::Null | Value::Bool(false) => Ok(Value::int(0)),
+        Value::Bool(true) => Ok(Value::int(1)),
+        Value::Number(n) => Ok(Value::Number(n.clone())),
+        Value::String(text) => parse_number(text),
+        other => Err(args::wrong_type(
+            0,
+            "one of {null, boolean, number, string}",
+            other,
+        )),
+    }
+}
+
+/// Go's `strconv.ParseFloat` acceptance, keeping integers exact as OPA keeps the text.
+fn parse_number(text: &str) -> Result<Value, BuiltinError> {
+    let syntax_error = || {
+        BuiltinError::failed(format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            serde_json::to_string(text).unwrap_or_default()
+        ))
+    };
+    let unsigned = text.trim_start_matches(['+', '-']);
+    let lower = unsigned.to_ascii_lowercase();
+    if ["inf", "infinity", "nan"].contains(&lower.as_str()) && text.len() - unsigned.len() <= 1 {
+        return Err(BuiltinError::Type(
+            "operand 1 must be valid number string but got string".to_string(),
+        ));
+    }
+    let decimal = text.len() - unsigned.len() <= 1
+        && !unsigned.is_empty()
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    let parsed: f64 = if decimal {
+        text.parse().map_err(|_| syntax_error())?
+    } else {
+        return Err(syntax_error());
+    };
+    if parsed.is_infinite() {
+        return Err(BuiltinError::failed(format!(
+            "strconv.ParseFloat: parsing {}: value out of range",
+            serde_json::to_string(text).unwrap_or_default()
+        )));
+    }
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(match digits.parse::<i128>() {
+            Ok(i) => Value::Number(Number::Int(i)),
+            Err(_) => Value::Number(Number::Big(digits.trim_start_matches('0').into())),
+        });
+    }
+    Ok(Value::float(parsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(f: fn(&[Value]) -> Result<Value, BuiltinError>, json: &str) -> Result<String, String> {
+        let Value::Array(args) = Value::from_json(json).expect("json") else {
+            panic!("arguments must be an array")
+        };
+        f(&args).map(|v| v.to_json()).map_err(|e| e.to_string())
+    }
+
+    // Expected values confirmed with `opa eval` (OPA 1.22.2).
+    #[test]
+    fn ranges() {
+        assert_eq!(run(range, "[-2,2]"), Ok("[-2,-1,0,1,2]".into()));
+        assert_eq!(run(range, "[3,1]"), Ok("[3,2,1]".into()));
+        assert_eq!(run(range_step, "[10,1,3]"), Ok("[10,7,4,1]".into()));
+        assert_eq!(
+            run(range_step, "[1,10,0]"),
+            Err("numbers.range_step: step must be a positive integer".into())
+        );
+        assert_eq!(
+            run(range, r#"[1,"a"]"#),
+            Err("operand 2 must be integer but got string".into())
+        );
+        assert_eq!(
+            run(range, "[1.5,3]"),
+            Err("operand 1 must be integer number but got floating-point number".into())
+        );
+        assert!(run(range, "[0,1000000000]").is_err());
+    }
+
+    #[test]
+    fn numbers_from_text() {
+        assert_eq!(run(to_number, r#"["1.5"]"#), Ok("1.5".into()));
+        assert_eq!(run(to_number, r#"["1e3"]"#), Ok("1000".into()));
+        assert_eq!(run(to_number, "[true]"), Ok("1".into()));
+        assert_eq!(run(to_number, "[null]"), Ok("0".into()));
+        assert_eq!(
+            run(to_number, r#"[" 1"]"#),
+            Err(r#"strconv.ParseFloat: parsing " 1": invalid syntax"#.into())
+        );
+        assert_eq!(
+            run(to_number, r#"["0x10"]"#),
+            Err(r#"strconv.ParseFloat: parsing "0x10": invalid syntax"#.into())
+        );
+        assert_eq!(
+            run(to_number, r#"["1e400"]"#),
+            Err(r#"strconv.ParseFloat: parsing "1e400": value out of range"#.into())
+        );
+        assert_eq!(
+            run(to_number, r#"["NaN"]"#),
+            Err("operand 1 must be valid number string but got string".into())
+        );
+        assert_eq!(
+            run(to_number, r#"["12345678901234567890123456789012345678901"]"#),
+            Ok("12345678901234567890123456789012345678901".into())
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! The one engine contract: `Engine::prepare` once per snapshot, `Prepared::evaluate` per request.
+//! Front doors and the store see only these types, never an engine's own.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::limits::Limits;
+use crate::{Error, Value};
+
+/// Which Rego syntax a module is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RegoVersion {
+    /// Pre-1.0 syntax (`p { ... }`, no `if` required).
+    V0,
+    /// OPA 1.x syntax, the default.
+    #[default]
+    V1,
+}
+
+/// One Rego source file as loaded from a bundle, the policy API or a template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyModule {
+    /// The module's id, as the policy API lists it.
+    pub id: String,
+    /// The file name error locations give (OPA names bundle modules by their path on disk,
+    /// not by their id).
+    pub file: String,
+    pub source: Arc<str>,
+    pub rego_version: RegoVersion,
+}
+
+/// What to prepare: every module of a snapshot plus the data document they evaluate against.
+#[derive(Clone, Debug, Default)]
+pub struct PolicySet {
+    pub modules: Vec<PolicyModule>,
+    pub data: Value,
+    /// Builtins a deployment forbids (Gatekeeper disables `http.send`): calls fail to compile.
+    pub disabled_builtins: Vec<String>,
+}
+
+impl Default for Value {
+    fn default() -> Self {
+        Value::empty_object()
+    }
+}
+
+/// One segment of a `data` path: `/v1/data/a/0` is `[Key("a"), Index(0)]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PathSegment {
+    Key(String),
+    Index(i64),
+}
+
+impl fmt::Display for PathSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathSegment::Key(k) => f.write_str(k),
+            PathSegment::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// What a request asks the engine for.
+#[derive(Clone, Copy, Debug)]
+pub enum Entrypoint<'a> {
+    /// The document at `data.<path>` (rules and base data merged), as `/v1/data` asks.
+    Data(&'a [PathSegment]),
+    /// An ad-hoc Rego query, as `/v1/query` asks; answered with bindings per solution.
+    Query(&'a str),
+}
+
+/// The `input` document of a request.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    /// No input: `input` is undefined inside the policy.
+    Undefined,
+    /// JSON text, parsed by the engine in its own representation.
+    Json(&'a str),
+    /// An already-built value.
+    Value(&'a Value),
+}
+
+/// The answer to one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The document at a data path; `None` when it is undefined.
+    Document(Option<Value>),
+    /// One map of variable bindings per solution of a query.
+    Bindings(Vec<BTreeMap<String, Value>>),
+}
+
+/// An evaluation's outcome plus what `print()` wrote during it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub outcome: Outcome,
+    pub prints: Vec<String>,
+}
+
+/// Turns a snapshot's policies and data into something that evaluates requests.
+pub trait Engine: Send + Sync {
+    /// Compiles every module together against `policies.data`.
+    ///
+    /// Runs once per snapshot, off the request path; everything that can be parsed,
+    /// checked or indexed ahead of requests happens here.
+    ///
+    /// # Errors
+    /// [`Error::Compile`] with every problem found, located in the user's source.
+    fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error>;
+}
+
+/// A snapshot's policies, compiled and ready; shared by every request on that snapshot.
+pub trait Prepared: Send + Sync {
+    /// Evaluates one request within `limits`.
+    ///
+    /// # Errors
+    /// [`Error::Evaluation`] for a runtime error (a conflict, a strict builtin error, a timeout),
+    /// [`Error::Compile`] for a query that does not parse or compile.
+    fn evaluate(
+        &self,
+        entrypoint: Entrypoint<'_>,
+        input: Input<'_>,
+        limits: &Limits,
+    ) -> Result<Evaluation, Error>;
+
+    /// Every rule of the prepared modules (functions excluded), with where it is defined.
+    fn rules(&self) -> &[RuleInfo];
+}
+
+/// A rule's path under `data` (up to its first dynamic key) and its location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// `["authz", "allow"]` for `data.authz.allow`.
+    pub path: Vec<String>,
+    pub location: crate::Location,
+}

@@ -1,0 +1,23 @@
+//! Policy engines for the gateway, behind one contract.
+//!
+//! - [`engine`]: the contract every engine implements (`prepare` per snapshot, `evaluate` per
+//!   request) and the request and result types the front doors use.
+//! - [`rego`]: the Rego engine on regorus.
+//! - [`builtins`]: OPA builtins the project implements itself, in one engine-neutral table.
+//! - [`value`]: the value model shared by engines and builtins.
+//! - [`limits`], [`error`]: evaluation limits and the crate's error type.
+
+pub mod builtins;
+pub mod engine;
+pub mod error;
+pub mod limits;
+pub mod rego;
+pub mod value;
+
+pub use engine::{
+    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicyModule, PolicySet, Prepared,
+    RegoVersion, RuleInfo,
+};
+pub use error::{Error, Location, Problem};
+pub use limits::Limits;
+pub use value::{Number, Value};

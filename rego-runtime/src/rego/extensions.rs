@@ -1,0 +1,58 @@
+//! Installs the builtin table into a regorus engine as extensions.
+//!
+//! regorus looks extensions up before its own builtins, so a table entry both adds what
+//! regorus lacks and replaces what it gets wrong. regorus raises every extension error, while
+//! OPA makes a failing builtin undefined unless strict: the strictness of the evaluation on
+//! this thread decides which, so one prepared engine serves both kinds of request.
+
+use std::cell::Cell;
+
+use regorus::Value as RegoValue;
+
+use super::convert::{from_regorus, to_regorus};
+use crate::builtins::{self, Builtin};
+
+thread_local! {
+    static STRICT_BUILTIN_ERRORS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `evaluate` with builtin errors raised (`strict`) or turned into undefined.
+pub fn with_strictness<R>(strict: bool, evaluate: impl FnOnce() -> R) -> R {
+    let previous = STRICT_BUILTIN_ERRORS.with(|cell| cell.replace(strict));
+    let result = evaluate();
+    STRICT_BUILTIN_ERRORS.with(|cell| cell.set(previous));
+    result
+}
+
+/// Adds every table builtin to `engine`.
+///
+/// # Errors
+/// regorus refuses an extension name twice; the table has unique names, so this means the
+/// engine already had extensions installed.
+pub fn install(engine: &mut regorus::Engine) -> anyhow::Result<()> {
+    for builtin in builtins::table() {
+        engine.add_extension(
+            builtin.name.to_string(),
+            builtin.arity,
+            Box::new(move |operands: Vec<RegoValue>| call(builtin, &operands)),
+        )?;
+    }
+    Ok(())
+}
+
+fn call(builtin: &'static Builtin, operands: &[RegoValue]) -> anyhow::Result<RegoValue> {
+    let Some(operands) = operands
+        .iter()
+        .map(from_regorus)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(RegoValue::Undefined);
+    };
+    match builtins::call(builtin, &operands) {
+        Ok(value) => Ok(to_regorus(&value)),
+        Err(error) if STRICT_BUILTIN_ERRORS.with(Cell::get) => {
+            Err(anyhow::anyhow!("{}: {}", error.code(), error.message()))
+        }
+        Err(_) => Ok(RegoValue::Undefined),
+    }
+}

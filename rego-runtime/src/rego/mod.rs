@@ -1,0 +1,14 @@
+//! The Rego engine, backed by regorus.
+
+mod checks;
+mod convert;
+mod diagnostics;
+mod engine;
+mod extensions;
+mod lexer;
+mod lowering;
+mod outline;
+mod rule_paths;
+
+pub use engine::{PreparedRego, RegoEngine};
+pub use outline::{is_empty_module, package_path};

@@ -1,0 +1,483 @@
+//! The Rego value model every engine and the builtin table share: JSON plus sets, ordered the
+//! way OPA orders terms (`null < boolean < number < string < array < object < set`).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// A Rego value. Composite values are behind `Arc`, so cloning is cheap and updates copy only
+/// the spine they touch (`Arc::make_mut`).
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Arc<str>),
+    Array(Arc<Vec<Value>>),
+    Object(Arc<BTreeMap<Value, Value>>),
+    Set(Arc<BTreeSet<Value>>),
+}
+
+/// A Rego number: integers exactly (beyond `i128` as decimal text), everything else as `f64`.
+#[derive(Clone, Debug)]
+pub enum Number {
+    Int(i128),
+    Float(f64),
+    /// An integer too large for `i128`, kept as its decimal text.
+    Big(Arc<str>),
+}
+
+impl Number {
+    /// The value as `f64`, rounding where needed.
+    pub fn as_f64(&self) -> f64 {
+        match self {
+            Number::Int(i) => *i as f64,
+            Number::Float(f) => *f,
+            Number::Big(text) => text.parse().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// The value as `i64` when it is an integer in range (a float with no fraction counts).
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Number::Int(i) => i64::try_from(*i).ok(),
+            Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
+            _ => None,
+        }
+    }
+
+    /// True when the number has no fractional part.
+    pub fn is_integer(&self) -> bool {
+        match self {
+            Number::Int(_) | Number::Big(_) => true,
+            Number::Float(f) => f.is_finite() && f.fract() == 0.0,
+        }
+    }
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Number {}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Number::Int(a), Number::Int(b)) => a.cmp(b),
+            (Number::Big(a), Number::Big(b)) => compare_decimal_integers(a, b),
+            _ => self.as_f64().total_cmp(&other.as_f64()),
+        }
+    }
+}
+
+/// Compares two integers written in decimal (optionally negative) without parsing them.
+fn compare_decimal_integers(a: &str, b: &str) -> Ordering {
+    let (a_neg, a_digits) = a.strip_prefix('-').map_or((false, a), |d| (true, d));
+    let (b_neg, b_digits) = b.strip_prefix('-').map_or((false, b), |d| (true, d));
+    match (a_neg, b_neg) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (negative, _) => {
+            let magnitude = a_digits
+                .len()
+                .cmp(&b_digits.len())
+                .then_with(|| a_digits.cmp(b_digits));
+            if negative {
+                magnitude.reverse()
+            } else {
+                magnitude
+            }
+        }
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Number::Int(i) => write!(f, "{i}"),
+            Number::Big(text) => f.write_str(text),
+            Number::Float(x) => {
+                if x.is_finite() && x.fract() == 0.0 && x.abs() < 1e21 {
+                    write!(f, "{}", *x as i128)
+                } else {
+                    // serde_json prints floats the shortest way that round-trips, as Go does.
+                    f.write_str(
+                        &serde_json::Number::from_f64(*x)
+                            .map_or_else(|| "null".to_string(), |n| n.to_string()),
+                    )
+                }
+            }
+        }
+    }
+}
+
+impl From<i64> for Number {
+    fn from(value: i64) -> Self {
+        Number::Int(i128::from(value))
+    }
+}
+
+impl From<f64> for Number {
+    fn from(value: f64) -> Self {
+        Number::Float(value)
+    }
+}
+
+impl Value {
+    /// The empty object.
+    pub fn empty_object() -> Value {
+        Value::Object(Arc::new(BTreeMap::new()))
+    }
+
+    /// A string value.
+    pub fn string(s: impl AsRef<str>) -> Value {
+        Value::String(Arc::from(s.as_ref()))
+    }
+
+    /// An integer value.
+    pub fn int(i: i64) -> Value {
+        Value::Number(Number::from(i))
+    }
+
+    /// A float value.
+    pub fn float(f: f64) -> Value {
+        Value::Number(Number::Float(f))
+    }
+
+    /// An array value.
+    pub fn array(items: Vec<Value>) -> Value {
+        Value::Array(Arc::new(items))
+    }
+
+    /// A set value.
+    pub fn set(items: impl IntoIterator<Item = Value>) -> Value {
+        Value::Set(Arc::new(items.into_iter().collect()))
+    }
+
+    /// An object from `(key, value)` pairs with string keys.
+    pub fn object<K: AsRef<str>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Object(Arc::new(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::string(k), v))
+                .collect(),
+        ))
+    }
+
+    /// OPA's type name (`type_name` builtin, and the wording of type errors).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+            Value::Set(_) => "set",
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&BTreeMap<Value, Value>> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(&self) -> Option<&Number> {
+        match self {
+            Value::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The member `key` of an object with string keys.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_object()?.get(&Value::string(key))
+    }
+
+    /// Parses JSON text into a value.
+    ///
+    /// # Errors
+    /// The parser's message when the text is not JSON.
+    pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Serializes to compact JSON (sets become arrays, non-string keys their JSON text).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            Value::Array(_) => 4,
+            Value::Object(_) => 5,
+            Value::Set(_) => 6,
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Value {}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Value::Null, Value::Null) => Ordering::Equal,
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Number(a), Value::Number(b)) => a.cmp(b),
+            (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::Array(a), Value::Array(b)) => a.iter().cmp(b.iter()),
+            (Value::Set(a), Value::Set(b)) => a.iter().cmp(b.iter()),
+            // OPA compares objects key by key, then value by value, in key order.
+            (Value::Object(a), Value::Object(b)) => a.iter().cmp(b.iter()),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_unit(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Number(n) => match n {
+                Number::Int(i) => match i64::try_from(*i) {
+                    Ok(small) => serializer.serialize_i64(small),
+                    Err(_) => serializer.serialize_i128(*i),
+                },
+                Number::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                    serializer.serialize_i64(*f as i64)
+                }
+                Number::Float(f) => serializer.serialize_f64(*f),
+                // Exact digits (RSA moduli, certificate serials), as OPA prints them.
+                Number::Big(text) => {
+                    match serde_json::value::RawValue::from_string(text.to_string()) {
+                        Ok(raw) => raw.serialize(serializer),
+                        Err(_) => serializer.serialize_f64(text.parse().unwrap_or(f64::NAN)),
+                    }
+                }
+            },
+            Value::String(s) => serializer.serialize_str(s),
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Set(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Object(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (key, value) in entries.iter() {
+                    match key {
+                        Value::String(s) => map.serialize_entry(&**s, value)?,
+                        // OPA's ast.JSON turns a non-string key into its JSON text.
+                        other => map.serialize_entry(&other.to_json(), value)?,
+                    }
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::int(i))
+    }
+
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::Number(Number::Int(i128::from(u))))
+    }
+
+    fn visit_i128<E: de::Error>(self, i: i128) -> Result<Value, E> {
+        Ok(Value::Number(Number::Int(i)))
+    }
+
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        Ok(Value::float(f))
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::string(s))
+    }
+
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(Arc::from(s)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = BTreeMap::new();
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            entries.insert(Value::String(Arc::from(key)), value);
+        }
+        Ok(Value::Object(Arc::new(entries)))
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(json: serde_json::Value) -> Self {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(b),
+            serde_json::Value::Number(n) => Value::Number(if let Some(i) = n.as_i64() {
+                Number::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Number::Int(i128::from(u))
+            } else {
+                Number::Float(n.as_f64().unwrap_or(f64::NAN))
+            }),
+            serde_json::Value::String(s) => Value::String(Arc::from(s)),
+            serde_json::Value::Array(items) => {
+                Value::array(items.into_iter().map(Value::from).collect())
+            }
+            serde_json::Value::Object(entries) => Value::Object(Arc::new(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Value::String(Arc::from(k)), Value::from(v)))
+                    .collect(),
+            )),
+        }
+    }
+}
+
+impl From<&Value> for serde_json::Value {
+    fn from(value: &Value) -> Self {
+        serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_types_as_opa_does() {
+        let ordered = [
+            Value::Null,
+            Value::Bool(false),
+            Value::int(-3),
+            Value::string("a"),
+            Value::array(vec![]),
+            Value::empty_object(),
+            Value::set([]),
+        ];
+        for pair in ordered.windows(2) {
+            assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn integers_and_floats_compare_by_value() {
+        assert_eq!(Value::int(1), Value::float(1.0));
+        assert!(Value::float(1.5) < Value::int(2));
+        assert_eq!(
+            compare_decimal_integers("-1000000000000000000000000000000000000000", "-9"),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn json_round_trip_turns_sets_into_arrays_and_keys_into_text() {
+        let value = Value::Object(Arc::new(BTreeMap::from([
+            (Value::int(1), Value::set([Value::int(2), Value::int(1)])),
+            (Value::string("a"), Value::float(0.5)),
+        ])));
+        assert_eq!(value.to_json(), r#"{"1":[1,2],"a":0.5}"#);
+        assert_eq!(
+            Value::from_json(r#"{"a":[1,2.5,null,true]}"#)
+                .expect("json")
+                .to_json(),
+            r#"{"a":[1,2.5,null,true]}"#
+        );
+    }
+}

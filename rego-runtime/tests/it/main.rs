@@ -1,0 +1,3 @@
+//! Integration tests of the engines through the public contract only.
+
+mod rego_engine;

@@ -1,0 +1,230 @@
+//! The Rego engine through `Engine`/`Prepared`, as the gateway uses it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rego_runtime::rego::RegoEngine;
+use rego_runtime::{
+    Engine, Entrypoint, Error, Input, Limits, Outcome, PathSegment, PolicyModule, PolicySet,
+    Prepared, RegoVersion, Value,
+};
+
+fn module(id: &str, source: &str, rego_version: RegoVersion) -> PolicyModule {
+    PolicyModule {
+        id: id.to_string(),
+        file: id.to_string(),
+        source: Arc::from(source),
+        rego_version,
+    }
+}
+
+fn prepare(modules: Vec<PolicyModule>, data: &str) -> Result<Arc<dyn Prepared>, Error> {
+    RegoEngine.prepare(&PolicySet {
+        modules,
+        data: Value::from_json(data).expect("data json"),
+        disabled_builtins: Vec::new(),
+    })
+}
+
+fn path(p: &str) -> Vec<PathSegment> {
+    p.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| PathSegment::Key(s.to_string()))
+        .collect()
+}
+
+fn document(prepared: &dyn Prepared, p: &str, input: &str) -> Option<Value> {
+    let segments = path(p);
+    let evaluation = prepared
+        .evaluate(
+            Entrypoint::Data(&segments),
+            Input::Json(input),
+            &Limits::default(),
+        )
+        .expect("evaluation");
+    match evaluation.outcome {
+        Outcome::Document(value) => value,
+        Outcome::Bindings(_) => panic!("a data path gave bindings"),
+    }
+}
+
+#[test]
+fn evaluates_rules_packages_and_base_data() {
+    let prepared = prepare(
+        vec![module(
+            "authz.rego",
+            "package authz\ndefault allow := false\nallow if input.user in data.admins\n",
+            RegoVersion::V1,
+        )],
+        r#"{"admins":["alice"]}"#,
+    )
+    .expect("prepare");
+    assert_eq!(
+        document(&*prepared, "authz/allow", r#"{"user":"alice"}"#),
+        Some(Value::Bool(true))
+    );
+    assert_eq!(
+        document(&*prepared, "authz/allow", r#"{"user":"bob"}"#),
+        Some(Value::Bool(false))
+    );
+    assert_eq!(
+        document(&*prepared, "authz", r#"{"user":"bob"}"#).map(|v| v.to_json()),
+        Some(r#"{"allow":false}"#.to_string())
+    );
+    assert_eq!(
+        document(&*prepared, "admins", "{}").map(|v| v.to_json()),
+        Some(r#"["alice"]"#.to_string())
+    );
+    assert_eq!(document(&*prepared, "authz/missing", "{}"), None);
+    let rule_paths: Vec<String> = prepared.rules().iter().map(|r| r.path.join("/")).collect();
+    assert_eq!(rule_paths, vec!["authz/allow", "authz/allow"]);
+    assert_eq!(prepared.rules()[1].location.row, 3);
+}
+
+#[test]
+fn accepts_v0_modules_and_gatekeeper_style_rules() {
+    let prepared = prepare(
+        vec![module(
+            "template.rego",
+            r#"package k8s
+violation[{"msg": msg}] {
+  provided := {l | input.labels[l]}
+  required := {l | l := input.required[_]}
+  missing := required - provided
+  count(missing) > 0
+  msg := sprintf("missing labels: %v", [missing])
+}
+"#,
+            RegoVersion::V0,
+        )],
+        "{}",
+    )
+    .expect("prepare");
+    let value = document(
+        &*prepared,
+        "k8s/violation",
+        r#"{"labels":{"a":"1"},"required":["a","b"]}"#,
+    )
+    .expect("defined");
+    assert_eq!(value.to_json(), r#"[{"msg":"missing labels: {\"b\"}"}]"#);
+}
+
+#[test]
+fn reports_parse_errors_with_locations() {
+    let error = prepare(
+        vec![module(
+            "bad.rego",
+            "package x\nallow if {\n",
+            RegoVersion::V1,
+        )],
+        "{}",
+    )
+    .err()
+    .expect("a parse error");
+    let Error::Compile(problems) = error else {
+        panic!("expected a compile error, got {error:?}");
+    };
+    assert_eq!(problems[0].code, "rego_parse_error");
+    assert_eq!(
+        problems[0].location.as_ref().map(|l| l.file.as_str()),
+        Some("bad.rego")
+    );
+}
+
+#[test]
+fn conflicts_are_evaluation_errors() {
+    let prepared = prepare(
+        vec![module(
+            "c.rego",
+            "package c\nx := 1 if input.a\nx := 2 if input.b\n",
+            RegoVersion::V1,
+        )],
+        "{}",
+    )
+    .expect("prepare");
+    let segments = path("c/x");
+    let error = prepared
+        .evaluate(
+            Entrypoint::Data(&segments),
+            Input::Json(r#"{"a":true,"b":true}"#),
+            &Limits::default(),
+        )
+        .err()
+        .expect("a conflict");
+    let Error::Evaluation(problem) = error else {
+        panic!("expected an evaluation error, got {error:?}");
+    };
+    assert_eq!(problem.code, "eval_conflict_error");
+}
+
+#[test]
+fn runaway_evaluation_stops_at_the_time_limit() {
+    let prepared = prepare(
+        vec![module(
+            "loop.rego",
+            "package loop\nn := count([x | some a in numbers.range(1, 3000); some b in numbers.range(1, 3000); x := a * b])\n",
+            RegoVersion::V1,
+        )],
+        "{}",
+    )
+    .expect("prepare");
+    let segments = path("loop/n");
+    let limits = Limits {
+        timeout: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let started = std::time::Instant::now();
+    let error = prepared
+        .evaluate(Entrypoint::Data(&segments), Input::Undefined, &limits)
+        .err()
+        .expect("a timeout");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let Error::Evaluation(problem) = error else {
+        panic!("expected an evaluation error, got {error:?}");
+    };
+    assert_eq!(problem.code, "eval_cancel_error");
+}
+
+#[test]
+fn queries_answer_bindings_per_solution() {
+    let prepared = prepare(vec![], r#"{"xs":[1,2]}"#).expect("prepare");
+    let evaluation = prepared
+        .evaluate(
+            Entrypoint::Query("x := data.xs[_]"),
+            Input::Undefined,
+            &Limits::default(),
+        )
+        .expect("query");
+    let Outcome::Bindings(solutions) = evaluation.outcome else {
+        panic!("a query gave a document");
+    };
+    let xs: Vec<String> = solutions.iter().map(|s| s["x"].to_json()).collect();
+    assert_eq!(xs, vec!["1", "2"]);
+}
+
+#[test]
+fn prints_are_collected_per_evaluation() {
+    let prepared = prepare(
+        vec![module(
+            "p.rego",
+            "package p\nallow if {\n  print(\"user\", input.user)\n  true\n}\n",
+            RegoVersion::V1,
+        )],
+        "{}",
+    )
+    .expect("prepare");
+    let segments = path("p/allow");
+    let evaluation = prepared
+        .evaluate(
+            Entrypoint::Data(&segments),
+            Input::Json(r#"{"user":"ann"}"#),
+            &Limits::default(),
+        )
+        .expect("evaluation");
+    assert_eq!(evaluation.prints.len(), 1);
+    assert!(
+        evaluation.prints[0].contains("user ann"),
+        "{:?}",
+        evaluation.prints
+    );
+}
