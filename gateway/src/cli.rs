@@ -1,4 +1,4 @@
-//! Command-line interface: `gateway run`, `verify`, `conformance`, `builtins`.
+//! Command-line interface: `gateway run`, `verify`, `test`, `conformance`, `builtins`.
 
 use std::path::PathBuf;
 
@@ -16,6 +16,38 @@ pub struct Cli {
 pub enum Command {
     /// Serve policies over HTTP (as `opa run --server`).
     Run(RunArgs),
+    /// Run Gatekeeper test suites (as `gator verify`).
+    Verify(VerifyArgs),
+    /// Review Kubernetes objects against templates and constraints (as `gator test`).
+    Test(TestArgs),
+}
+
+/// Flags of `gateway verify`, as `gator verify` names them.
+#[derive(Debug, Args, Clone)]
+pub struct VerifyArgs {
+    /// Suite files or directories; `dir/...` recurses.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Run only tests and cases whose names match this regex (`test//case` for both).
+    #[arg(short = 'r', long = "run", default_value = "")]
+    pub run: String,
+    /// Print every test and case, passing or not.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+/// Flags of `gateway test`, as `gator test` names them.
+#[derive(Debug, Args, Clone)]
+pub struct TestArgs {
+    /// A file or directory of templates, constraints and objects. Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
+    pub filenames: Vec<std::path::PathBuf>,
+    /// Output format: `json`, or human-readable when absent.
+    #[arg(short = 'o', long = "output", default_value = "")]
+    pub output: String,
+    /// Only show results of constraints that deny.
+    #[arg(long)]
+    pub deny_only: bool,
 }
 
 /// Flags of `gateway run`, named as `opa run` names them where OPA has them.
@@ -48,6 +80,13 @@ pub struct RunArgs {
     /// TLS private key (PEM).
     #[arg(long)]
     pub tls_private_key_file: Option<PathBuf>,
+    /// ConstraintTemplates and Constraints to enforce: YAML or JSON files or directories.
+    /// Repeatable; reloaded when they change and on SIGHUP.
+    #[arg(long = "gatekeeper", value_name = "PATH")]
+    pub gatekeeper: Vec<PathBuf>,
+    /// Kubernetes objects (or lists) for Gatekeeper's `data.inventory`. Repeatable.
+    #[arg(long = "inventory", value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

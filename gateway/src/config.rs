@@ -187,7 +187,9 @@ mod tests {
     fn config(args: &[&str]) -> anyhow::Result<Config> {
         let cli =
             crate::cli::Cli::try_parse_from(["gateway", "run"].iter().chain(args.iter()).copied())?;
-        let crate::cli::Command::Run(run) = cli.command;
+        let crate::cli::Command::Run(run) = cli.command else {
+            anyhow::bail!("not a run command");
+        };
         Config::from_args(&run)
     }
 

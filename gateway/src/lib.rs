@@ -4,12 +4,14 @@
 //! - [`store`]: the snapshot store every door reads.
 //! - [`bundle_loader`]: local bundles into the store, hot-reloaded.
 //! - [`opa_api`]: OPA's REST API.
+//! - [`gatekeeper`]: Gatekeeper's templates, constraints, webhook, audit, `verify`, `test`.
 //! - [`server`], [`http`], [`tls`]: HTTP serving; [`metrics`], [`logging`]: observability.
 
 pub mod app;
 pub mod bundle_loader;
 pub mod cli;
 pub mod config;
+pub mod gatekeeper;
 pub mod go_json;
 pub mod http;
 pub mod logging;

@@ -14,6 +14,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Verify(args) => return gateway::gatekeeper::verify::main(&args),
+        Command::Test(args) => return gateway::gatekeeper::test_command::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

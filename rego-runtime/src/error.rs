@@ -45,6 +45,7 @@ impl fmt::Display for Problem {
 #[non_exhaustive]
 pub enum Error {
     /// Modules or a query that do not parse or compile; every problem found is listed.
+    /// Displayed as OPA displays a list of AST errors.
     #[error("{}", join(.0))]
     Compile(Vec<Problem>),
     /// A runtime error of one evaluation (conflict, strict builtin error, timeout).
@@ -58,13 +59,14 @@ pub enum Error {
     Internal(String),
 }
 
+/// Go's `ast.Errors.Error()`: `1 error occurred: <e>` or `N errors occurred:\n<e>\n<e>`.
 fn join(problems: &[Problem]) -> String {
-    let mut text = String::new();
-    for (i, problem) in problems.iter().enumerate() {
-        if i > 0 {
-            text.push('\n');
+    match problems {
+        [] => "no error(s)".to_string(),
+        [one] => format!("1 error occurred: {one}"),
+        many => {
+            let lines: Vec<String> = many.iter().map(ToString::to_string).collect();
+            format!("{} errors occurred:\n{}", many.len(), lines.join("\n"))
         }
-        text.push_str(&problem.to_string());
     }
-    text
 }

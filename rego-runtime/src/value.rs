@@ -375,6 +375,13 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Number(Number::Int(i)))
     }
 
+    fn visit_u128<E: de::Error>(self, u: u128) -> Result<Value, E> {
+        Ok(Value::Number(match i128::try_from(u) {
+            Ok(i) => Number::Int(i),
+            Err(_) => Number::Big(Arc::from(u.to_string())),
+        }))
+    }
+
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
         Ok(Value::float(f))
     }

@@ -347,8 +347,8 @@ fn write_response(parts: &Parts, started: Instant) -> Response {
 fn write_error(error: UpdateError<ApiError>) -> ApiError {
     match error {
         UpdateError::Refused(error) => error,
-        UpdateError::Compile(rego_runtime::Error::Compile(problems)) => {
-            ApiError::BadRequest(paths::errors_text(&problems))
+        UpdateError::Compile(error @ rego_runtime::Error::Compile(_)) => {
+            ApiError::BadRequest(error.to_string())
         }
         UpdateError::Compile(other) => ApiError::Internal(other.to_string()),
     }

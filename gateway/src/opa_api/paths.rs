@@ -1,6 +1,6 @@
 //! URL paths to data references and storage paths, as OPA's server turns them.
 
-use rego_runtime::{PathSegment, Problem};
+use rego_runtime::PathSegment;
 
 use super::error::ApiError;
 
@@ -102,18 +102,6 @@ pub fn same_path(rule: &[String], segments: &[PathSegment]) -> bool {
             PathSegment::Key(key) => a == key,
             PathSegment::Index(_) => false,
         })
-}
-
-/// Go's `ast.Errors.Error()`: `1 error occurred: <e>` or `N errors occurred:\n<e>\n<e>`.
-pub fn errors_text(problems: &[Problem]) -> String {
-    match problems {
-        [] => "no error(s)".to_string(),
-        [one] => format!("1 error occurred: {one}"),
-        many => {
-            let lines: Vec<String> = many.iter().map(ToString::to_string).collect();
-            format!("{} errors occurred:\n{}", many.len(), lines.join("\n"))
-        }
-    }
 }
 
 #[cfg(test)]

@@ -67,8 +67,13 @@ impl Store {
         let current = self.current.load_full();
         let mut contents = current.contents.clone();
         let outcome = change(&mut contents).map_err(UpdateError::Refused)?;
-        let next = Snapshot::build(&*self.engine, contents, current.generation + 1)
-            .map_err(UpdateError::Compile)?;
+        let next = Snapshot::build_after(
+            &*self.engine,
+            contents,
+            current.generation + 1,
+            Some(&current),
+        )
+        .map_err(UpdateError::Compile)?;
         self.current.store(Arc::new(next));
         Ok(outcome)
     }

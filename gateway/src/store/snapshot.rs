@@ -10,6 +10,7 @@ use rego_runtime::{
 };
 
 use super::data_ops;
+use crate::gatekeeper::state::{GatekeeperContents, PreparedGatekeeper};
 
 /// What a snapshot is built from.
 #[derive(Clone, Debug)]
@@ -21,6 +22,8 @@ pub struct Contents {
     /// The whole data document: bundle data at their roots, API writes, and
     /// `system.bundles.<name>.manifest`.
     pub data: Value,
+    /// Gatekeeper's templates, constraints and inventory.
+    pub gatekeeper: GatekeeperContents,
 }
 
 impl Default for Contents {
@@ -29,6 +32,7 @@ impl Default for Contents {
             bundles: BTreeMap::new(),
             policies: BTreeMap::new(),
             data: Value::empty_object(),
+            gatekeeper: GatekeeperContents::default(),
         }
     }
 }
@@ -39,6 +43,8 @@ pub struct Snapshot {
     pub prepared: Arc<dyn Prepared>,
     /// Increases by one with every activation.
     pub generation: u64,
+    /// Gatekeeper's compiled templates and validated constraints.
+    pub gatekeeper: Arc<PreparedGatekeeper>,
 }
 
 impl Snapshot {
@@ -51,21 +57,66 @@ impl Snapshot {
         contents: Contents,
         generation: u64,
     ) -> Result<Snapshot, EngineError> {
-        let prepared = engine.prepare(&PolicySet {
-            modules: contents.all_modules().cloned().collect(),
-            data: contents.data.clone(),
-            disabled_builtins: Vec::new(),
-        })?;
-        let conflicts = data_conflicts(&contents.data, prepared.rules());
-        if !conflicts.is_empty() {
-            return Err(EngineError::Compile(conflicts));
-        }
+        Snapshot::build_after(engine, contents, generation, None)
+    }
+
+    /// Like [`Snapshot::build`], reusing what `previous` prepared from unchanged inputs: the
+    /// OPA engine when bundles, policies and data are the same, and every Gatekeeper template
+    /// whose Rego (and inventory, if it reads it) is the same. So a Gatekeeper change does not
+    /// recompile OPA policies, and an OPA data write does not recompile templates.
+    ///
+    /// # Errors
+    /// The engine's compile error (Gatekeeper problems stay in their objects' status).
+    pub fn build_after(
+        engine: &dyn Engine,
+        contents: Contents,
+        generation: u64,
+        previous: Option<&Snapshot>,
+    ) -> Result<Snapshot, EngineError> {
+        let reusable = previous.filter(|p| same_opa_inputs(&p.contents, &contents));
+        let prepared = match reusable {
+            Some(previous) => previous.prepared.clone(),
+            None => {
+                let prepared = engine.prepare(&PolicySet {
+                    modules: contents.all_modules().cloned().collect(),
+                    data: contents.data.clone(),
+                    disabled_builtins: Vec::new(),
+                })?;
+                let conflicts = data_conflicts(&contents.data, prepared.rules());
+                if !conflicts.is_empty() {
+                    return Err(EngineError::Compile(conflicts));
+                }
+                prepared
+            }
+        };
+        let gatekeeper = Arc::new(PreparedGatekeeper::build(
+            engine,
+            &contents.gatekeeper,
+            previous.map(|p| &*p.gatekeeper),
+        ));
         Ok(Snapshot {
             contents,
             prepared,
             generation,
+            gatekeeper,
         })
     }
+}
+
+/// True when the OPA engine of `a` serves `b` unchanged: the same bundles, API policies and
+/// data document (compared by identity, which unchanged contents keep).
+fn same_opa_inputs(a: &Contents, b: &Contents) -> bool {
+    let same_data = match (&a.data, &b.data) {
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    };
+    same_data
+        && a.policies == b.policies
+        && a.bundles.len() == b.bundles.len()
+        && a.bundles
+            .iter()
+            .zip(&b.bundles)
+            .all(|((n1, b1), (n2, b2))| n1 == n2 && Arc::ptr_eq(b1, b2))
 }
 
 impl Contents {

@@ -29,7 +29,9 @@ impl Running {
                 .next()
                 .expect("the gateway exited before logging its address")
                 .expect("read log");
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
             if let Some(addr) = entry["fields"]["addr"].as_str() {
                 break addr.to_string();
             }
@@ -60,7 +62,14 @@ impl Drop for Running {
 }
 
 fn decide(target: &Target) -> String {
-    client::send(target, "POST", "/v1/data/app/allow", &[], b"{\"input\": {\"user\": \"ann\"}}").text()
+    client::send(
+        target,
+        "POST",
+        "/v1/data/app/allow",
+        &[],
+        b"{\"input\": {\"user\": \"ann\"}}",
+    )
+    .text()
 }
 
 #[test]
@@ -92,10 +101,22 @@ fn sighup_reloads_bundles_and_sigterm_stops_cleanly() {
 #[test]
 fn bad_flags_are_refused_with_a_message() {
     for (args, expected) in [
-        (vec!["run", "--set", "evaluation_timeout=never"], "invalid duration"),
-        (vec!["run", "--tls-cert-file", "x.pem"], "must be given together"),
-        (vec!["run", "--addr", "256.0.0.1:1"], "listening on 256.0.0.1:1"),
-        (vec!["run", "--config-file", "/no/such/file.yaml"], "reading config file"),
+        (
+            vec!["run", "--set", "evaluation_timeout=never"],
+            "invalid duration",
+        ),
+        (
+            vec!["run", "--tls-cert-file", "x.pem"],
+            "must be given together",
+        ),
+        (
+            vec!["run", "--addr", "256.0.0.1:1"],
+            "listening on 256.0.0.1:1",
+        ),
+        (
+            vec!["run", "--config-file", "/no/such/file.yaml"],
+            "reading config file",
+        ),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
             .args(&args)
@@ -113,7 +134,21 @@ fn serves_https_with_the_given_certificate() {
     let cert = dir.path().join("cert.pem");
     let key = dir.path().join("key.pem");
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")

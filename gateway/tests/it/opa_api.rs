@@ -22,15 +22,25 @@ fn bundle_dir(allowed_user: &str) -> TempDir {
     let dir = TempDir::new("bundle");
     write(
         &dir.path().join("app/policy.rego"),
-        &format!("package app\n\ndefault allow := false\n\nallow if input.user == {allowed_user:?}\n"),
+        &format!(
+            "package app\n\ndefault allow := false\n\nallow if input.user == {allowed_user:?}\n"
+        ),
     );
-    write(&dir.path().join(".manifest"), r#"{"revision": "one", "roots": ["app"]}"#);
+    write(
+        &dir.path().join(".manifest"),
+        r#"{"revision": "one", "roots": ["app"]}"#,
+    );
     dir
 }
 
 #[test]
 fn body_limits_are_answered_with_400() {
-    let gateway = Gateway::start(&["--set", "server.decoding.max_length=64", "--set", "server.decoding.gzip.max_length=128"]);
+    let gateway = Gateway::start(&[
+        "--set",
+        "server.decoding.max_length=64",
+        "--set",
+        "server.decoding.gzip.max_length=128",
+    ]);
     let huge = format!("{{\"input\": \"{}\"}}", "x".repeat(10_000));
     let reply = gateway.send("POST", "/v1/data/x", &huge);
     assert_eq!(reply.status, 400);
@@ -41,17 +51,39 @@ fn body_limits_are_answered_with_400() {
 
     // A small gzip body that inflates past the gzip limit (a gzip bomb) is refused too.
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(format!("{{\"input\": \"{}\"}}", "y".repeat(5_000)).as_bytes()).expect("gzip");
+    encoder
+        .write_all(format!("{{\"input\": \"{}\"}}", "y".repeat(5_000)).as_bytes())
+        .expect("gzip");
     let bomb = encoder.finish().expect("gzip");
     assert!(bomb.len() < 64, "the compressed body fits the raw limit");
-    let reply = client::send(&gateway.target, "POST", "/v1/data/x", &[("Content-Encoding", "gzip")], &bomb);
+    let reply = client::send(
+        &gateway.target,
+        "POST",
+        "/v1/data/x",
+        &[("Content-Encoding", "gzip")],
+        &bomb,
+    );
     assert_eq!(reply.status, 400);
-    assert!(reply.text().contains("request body too large"), "{}", reply.text());
+    assert!(
+        reply.text().contains("request body too large"),
+        "{}",
+        reply.text()
+    );
 
     // A broken gzip stream is a clear 400, and the server keeps serving.
-    let reply = client::send(&gateway.target, "POST", "/v1/data/x", &[("Content-Encoding", "gzip")], b"not gzip");
+    let reply = client::send(
+        &gateway.target,
+        "POST",
+        "/v1/data/x",
+        &[("Content-Encoding", "gzip")],
+        b"not gzip",
+    );
     assert_eq!(reply.status, 400);
-    assert!(reply.text().contains("could not decompress the body"), "{}", reply.text());
+    assert!(
+        reply.text().contains("could not decompress the body"),
+        "{}",
+        reply.text()
+    );
     assert_eq!(gateway.send("GET", "/health", "").status, 200);
 }
 
@@ -60,24 +92,52 @@ fn changed_bundles_are_reloaded_and_broken_ones_keep_the_old_snapshot() {
     let dir = bundle_dir("ann");
     let path = dir.path().to_string_lossy().into_owned();
     let gateway = Gateway::start_activated(&["--bundle", &path]);
-    let decide = |user: &str| gateway.send("POST", "/v1/data/app/allow", &format!("{{\"input\": {{\"user\": {user:?}}}}}")).text();
+    let decide = |user: &str| {
+        gateway
+            .send(
+                "POST",
+                "/v1/data/app/allow",
+                &format!("{{\"input\": {{\"user\": {user:?}}}}}"),
+            )
+            .text()
+    };
     assert_eq!(decide("ann"), "{\"result\":true}\n");
 
-    write(&dir.path().join("app/policy.rego"), "package app\n\ndefault allow := false\n\nallow if input.user == \"bo\"\n");
+    write(
+        &dir.path().join("app/policy.rego"),
+        "package app\n\ndefault allow := false\n\nallow if input.user == \"bo\"\n",
+    );
     assert!(gateway.reload_bundles(), "a changed bundle activates");
     assert_eq!(decide("ann"), "{\"result\":false}\n");
     assert_eq!(decide("bo"), "{\"result\":true}\n");
 
     // A module that does not compile: reported, and the previous snapshot keeps serving.
-    write(&dir.path().join("app/broken.rego"), "package app\n\ndeny if {\n");
-    assert!(!gateway.reload_bundles(), "a broken bundle does not activate");
+    write(
+        &dir.path().join("app/broken.rego"),
+        "package app\n\ndeny if {\n",
+    );
+    assert!(
+        !gateway.reload_bundles(),
+        "a broken bundle does not activate"
+    );
     assert_eq!(decide("bo"), "{\"result\":true}\n");
     let state = &gateway.app.bundles.states()[&path];
-    assert!(state.last_error.as_deref().is_some_and(|e| e.contains("rego_parse_error")), "{state:?}");
+    assert!(
+        state
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("rego_parse_error")),
+        "{state:?}"
+    );
     // It was activated once, so OPA's bundle health stays good.
     assert_eq!(gateway.send("GET", "/health?bundles", "").status, 200);
     let metrics = gateway.send("GET", "/metrics", "").text();
-    assert!(metrics.contains(&format!("gateway_bundle_loads_total{{name=\"{path}\",outcome=\"failure\"}} 1")), "{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "gateway_bundle_loads_total{{name=\"{path}\",outcome=\"failure\"}} 1"
+        )),
+        "{metrics}"
+    );
 
     // Fixing it activates again.
     fs::remove_file(dir.path().join("app/broken.rego")).expect("rm");
@@ -92,7 +152,10 @@ fn a_bundle_that_never_loads_fails_bundle_health() {
     let gateway = Gateway::start(&["--bundle", &dir.path().to_string_lossy()]);
     let reply = gateway.send("GET", "/health?bundles", "");
     assert_eq!(reply.status, 500);
-    assert_eq!(reply.text(), "{\"error\":\"one or more bundles are not activated\"}\n");
+    assert_eq!(
+        reply.text(),
+        "{\"error\":\"one or more bundles are not activated\"}\n"
+    );
     assert_eq!(gateway.send("GET", "/health", "").status, 200);
 }
 
@@ -114,7 +177,9 @@ fn overlapping_bundles_are_refused_together() {
         .filter_map(|s| s.last_error.clone())
         .collect();
     assert!(
-        errors.iter().any(|e| e.contains("detected overlapping roots in manifests for these bundles")),
+        errors
+            .iter()
+            .any(|e| e.contains("detected overlapping roots in manifests for these bundles")),
         "{errors:?}"
     );
 }
@@ -122,18 +187,32 @@ fn overlapping_bundles_are_refused_together() {
 #[test]
 fn a_reload_under_load_fails_no_request() {
     let dir = bundle_dir("ann");
-    let gateway = Arc::new(Gateway::start_activated(&["--bundle", &dir.path().to_string_lossy()]));
+    let gateway = Arc::new(Gateway::start_activated(&[
+        "--bundle",
+        &dir.path().to_string_lossy(),
+    ]));
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(AtomicUsize::new(0));
     let sent = Arc::new(AtomicUsize::new(0));
     let clients: Vec<_> = (0..4)
         .map(|_| {
-            let (gateway, stop, failures, sent) = (gateway.clone(), stop.clone(), failures.clone(), sent.clone());
+            let (gateway, stop, failures, sent) = (
+                gateway.clone(),
+                stop.clone(),
+                failures.clone(),
+                sent.clone(),
+            );
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let reply = gateway.send("POST", "/v1/data/app/allow", "{\"input\": {\"user\": \"ann\"}}");
+                    let reply = gateway.send(
+                        "POST",
+                        "/v1/data/app/allow",
+                        "{\"input\": {\"user\": \"ann\"}}",
+                    );
                     let text = reply.text();
-                    if reply.status != 200 || !(text == "{\"result\":true}\n" || text == "{\"result\":false}\n") {
+                    if reply.status != 200
+                        || !(text == "{\"result\":true}\n" || text == "{\"result\":false}\n")
+                    {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
                     sent.fetch_add(1, Ordering::Relaxed);
@@ -145,7 +224,9 @@ fn a_reload_under_load_fails_no_request() {
         let user = if round % 2 == 0 { "bo" } else { "ann" };
         write(
             &dir.path().join("app/policy.rego"),
-            &format!("package app\n\ndefault allow := false\n\n# round {round}\nallow if input.user == {user:?}\n"),
+            &format!(
+                "package app\n\ndefault allow := false\n\n# round {round}\nallow if input.user == {user:?}\n"
+            ),
         );
         assert!(gateway.reload_bundles(), "round {round} activates");
     }
@@ -153,7 +234,10 @@ fn a_reload_under_load_fails_no_request() {
     for client in clients {
         client.join().expect("client");
     }
-    assert!(sent.load(Ordering::Relaxed) > 20, "requests ran during the reloads");
+    assert!(
+        sent.load(Ordering::Relaxed) > 20,
+        "requests ran during the reloads"
+    );
     assert_eq!(failures.load(Ordering::Relaxed), 0);
 }
 
@@ -164,7 +248,11 @@ fn runaway_policies_time_out_and_the_server_stays_up() {
     assert_eq!(gateway.send("PUT", "/v1/policies/slow", policy).status, 200);
     let started = std::time::Instant::now();
     let reply = gateway.send("POST", "/v1/data/slow/n", "{}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(reply.status, 500);
     let body = reply.json();
     assert_eq!(body["code"], "internal_error");
@@ -180,7 +268,11 @@ fn metrics_use_opas_names() {
     gateway.send("GET", "/health", "");
     let reply = gateway.send("GET", "/metrics", "");
     assert_eq!(reply.status, 200);
-    assert!(reply.header("content-type").is_some_and(|c| c.starts_with("text/plain")));
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain"))
+    );
     let text = reply.text();
     for expected in [
         "http_request_duration_seconds_count{code=\"200\",handler=\"v1/data\",method=\"post\"} 1",
@@ -196,18 +288,42 @@ fn metrics_use_opas_names() {
 #[test]
 fn print_output_does_not_change_decisions() {
     let gateway = Gateway::start(&[]);
-    let policy = "package p\n\nallow if {\n\tprint(\"checking\", input.user)\n\tinput.user == \"ann\"\n}\n";
+    let policy =
+        "package p\n\nallow if {\n\tprint(\"checking\", input.user)\n\tinput.user == \"ann\"\n}\n";
     assert_eq!(gateway.send("PUT", "/v1/policies/p", policy).status, 200);
-    assert_eq!(gateway.send("POST", "/v1/data/p/allow", "{\"input\": {\"user\": \"ann\"}}").text(), "{\"result\":true}\n");
+    assert_eq!(
+        gateway
+            .send(
+                "POST",
+                "/v1/data/p/allow",
+                "{\"input\": {\"user\": \"ann\"}}"
+            )
+            .text(),
+        "{\"result\":true}\n"
+    );
 }
 
 #[test]
 fn policy_writes_that_break_compilation_leave_the_store_unchanged() {
     let gateway = Gateway::start(&[]);
-    assert_eq!(gateway.send("PUT", "/v1/policies/a", "package a\n\nx := 1\n").status, 200);
-    let reply = gateway.send("PUT", "/v1/policies/b", "package b\n\ny := data.a.missing_function(1)\n");
+    assert_eq!(
+        gateway
+            .send("PUT", "/v1/policies/a", "package a\n\nx := 1\n")
+            .status,
+        200
+    );
+    let reply = gateway.send(
+        "PUT",
+        "/v1/policies/b",
+        "package b\n\ny := data.a.missing_function(1)\n",
+    );
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json()["errors"][0]["code"], "rego_type_error");
     assert_eq!(gateway.send("GET", "/v1/policies/b", "").status, 404);
-    assert_eq!(gateway.send("POST", "/v1/data/a/x", "{\"input\": {}}").text(), "{\"result\":1}\n");
+    assert_eq!(
+        gateway
+            .send("POST", "/v1/data/a/x", "{\"input\": {}}")
+            .text(),
+        "{\"result\":1}\n"
+    );
 }

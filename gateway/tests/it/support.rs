@@ -33,7 +33,9 @@ impl Gateway {
     pub fn start(args: &[&str]) -> Gateway {
         let cli = Cli::try_parse_from(["gateway", "run"].iter().chain(args.iter()).copied())
             .expect("valid arguments");
-        let GatewayCommand::Run(run) = cli.command;
+        let GatewayCommand::Run(run) = cli.command else {
+            panic!("`gateway run` arguments expected");
+        };
         let config = Config::from_args(&run).expect("valid config");
         let (app, loader) = gateway::build_app(config).expect("app");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

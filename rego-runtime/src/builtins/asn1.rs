@@ -103,7 +103,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must have `tag`.
-    pub fn expect(&mut self, tag: u8) -> Option<Element<'a>> {
+    pub fn element(&mut self, tag: u8) -> Option<Element<'a>> {
         let element = self.next_element()?;
         (element.tag == tag).then_some(element)
     }
@@ -223,9 +223,14 @@ pub(super) fn decode_base64_url(text: &str) -> Result<Vec<u8>, String> {
 
 fn go_base64_error(text: &str, error: &base64::DecodeError) -> String {
     let offset = match error {
+        // Go complains about the first byte after a padding run, not the padding itself.
+        base64::DecodeError::InvalidByte(offset, b'=') => text[*offset..]
+            .find(|c| c != '=')
+            .map_or(text.len(), |after| offset + after),
         base64::DecodeError::InvalidByte(offset, _)
         | base64::DecodeError::InvalidLastSymbol { offset, .. } => *offset,
-        // Go reports a truncated final group at the group's start.
+        // Go reads a short padded group to the end, and an unpadded one from its start.
+        _ if text.ends_with('=') => text.len(),
         _ => text.len() - text.len() % 4,
     };
     format!("illegal base64 data at input byte {offset}")
@@ -267,18 +272,6 @@ pub(super) fn pem_blocks(text: &str) -> Vec<PemBlock> {
         rest = &body_start[body_end + end_marker.len()..];
     }
     blocks
-}
-
-/// PEM text for `der` under `label`, 64 columns as Go's `pem.Encode` writes.
-pub(super) fn pem_encode(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in body.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 /// Minimal DER writers, for the few structures builtins re-encode (JWK keys as PKCS#1).

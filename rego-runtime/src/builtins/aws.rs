@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::calendar::split_seconds;
 use super::crypto::hex;
 use super::keys::hmac_sign;
 use super::uri::{escaped_path, parse_go_url};
-use super::Builtin;
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {
@@ -151,26 +152,10 @@ fn sign_req(args: &[Value]) -> Result<Value, BuiltinError> {
 
 /// `(YYYYMMDD, YYYYMMDDTHHMMSSZ)` for a time in nanoseconds since the epoch, in UTC.
 fn amz_dates(time_ns: i64) -> (String, String) {
-    let seconds = time_ns.div_euclid(1_000_000_000);
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let ((year, month, day), hour, minute, second) =
+        split_seconds(time_ns.div_euclid(1_000_000_000));
     let date = format!("{year:04}{month:02}{day:02}");
-    let stamp = format!(
-        "{date}T{:02}{:02}{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    );
+    let stamp = format!("{date}T{hour:02}{minute:02}{second:02}Z");
     (date, stamp)
 }
 
@@ -183,8 +168,8 @@ mod tests {
     fn authorization(request: &str, config: &str) -> String {
         let request = Value::from_json(request).expect("json");
         let config = Value::from_json(config).expect("json");
-        let signed = sign_req(&[request, config, Value::int(1_369_353_600_000_000_000)])
-            .expect("signed");
+        let signed =
+            sign_req(&[request, config, Value::int(1_369_353_600_000_000_000)]).expect("signed");
         signed
             .get("headers")
             .and_then(|h| h.get("Authorization"))
@@ -211,7 +196,10 @@ mod tests {
             "Signature=532f93f115c42c3d0c7f700f616144b17ff67720605ef7b5fb85426ede9ad8bc"
         ));
         let api = CONFIG.replace("\"s3\"", "\"execute-api\"");
-        let auth = authorization(r#"{"method":"GET","url":"https://example.com:8443/x"}"#, &api);
+        let auth = authorization(
+            r#"{"method":"GET","url":"https://example.com:8443/x"}"#,
+            &api,
+        );
         assert!(auth.ends_with(
             "SignedHeaders=host;x-amz-date,Signature=189a69753c0ad03d03b28cff5b64a436f6d4b36380e6e58bd9d4c21915dcd17f"
         ));

@@ -11,13 +11,13 @@ use super::args::{self, BuiltinError};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
-    builtin("crypto.md5", 1, |a| digest::<Md5>(a)),
-    builtin("crypto.sha1", 1, |a| digest::<Sha1>(a)),
-    builtin("crypto.sha256", 1, |a| digest::<Sha256>(a)),
-    builtin("crypto.hmac.md5", 2, |a| hmac::<Hmac<Md5>>(a)),
-    builtin("crypto.hmac.sha1", 2, |a| hmac::<Hmac<Sha1>>(a)),
-    builtin("crypto.hmac.sha256", 2, |a| hmac::<Hmac<Sha256>>(a)),
-    builtin("crypto.hmac.sha512", 2, |a| hmac::<Hmac<Sha512>>(a)),
+    builtin("crypto.md5", 1, digest::<Md5>),
+    builtin("crypto.sha1", 1, digest::<Sha1>),
+    builtin("crypto.sha256", 1, digest::<Sha256>),
+    builtin("crypto.hmac.md5", 2, hmac::<Hmac<Md5>>),
+    builtin("crypto.hmac.sha1", 2, hmac::<Hmac<Sha1>>),
+    builtin("crypto.hmac.sha256", 2, hmac::<Hmac<Sha256>>),
+    builtin("crypto.hmac.sha512", 2, hmac::<Hmac<Sha512>>),
     builtin("crypto.hmac.equal", 2, hmac_equal),
 ];
 

@@ -1,7 +1,7 @@
 //! `glob.quote_meta`, escaping what gobwas/glob (OPA's glob library) treats as syntax.
 
-use super::args::{self, BuiltinError};
 use super::Builtin;
+use super::args::{self, BuiltinError};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {

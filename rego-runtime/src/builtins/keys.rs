@@ -155,14 +155,14 @@ pub(super) fn parse_spki(der: &[u8]) -> Result<PublicKey, String> {
 }
 
 fn read_spki(der: &[u8]) -> Option<PublicKey> {
-    let mut fields = Reader::new(der).expect(tag::SEQUENCE)?.children();
-    let mut algorithm = fields.expect(tag::SEQUENCE)?.children();
-    let oid = algorithm.expect(tag::OID)?.oid()?;
-    let key = fields.expect(tag::BIT_STRING)?.bits()?;
+    let mut fields = Reader::new(der).element(tag::SEQUENCE)?.children();
+    let mut algorithm = fields.element(tag::SEQUENCE)?.children();
+    let oid = algorithm.element(tag::OID)?.oid()?;
+    let key = fields.element(tag::BIT_STRING)?.bits()?;
     match oid.as_slice() {
         [1, 2, 840, 113549, 1, 1, 1] | [1, 2, 840, 113549, 1, 1, 10] => rsa_public_pkcs1(key),
         [1, 2, 840, 10045, 2, 1] => {
-            let curve = Curve::from_oid(&algorithm.expect(tag::OID)?.oid()?)?;
+            let curve = Curve::from_oid(&algorithm.element(tag::OID)?.oid()?)?;
             ec_point(curve, key)
         }
         [1, 3, 101, 112] => (key.len() == 32).then(|| PublicKey::Ed25519(key.to_vec())),
@@ -171,9 +171,9 @@ fn read_spki(der: &[u8]) -> Option<PublicKey> {
 }
 
 fn rsa_public_pkcs1(der: &[u8]) -> Option<PublicKey> {
-    let mut fields = Reader::new(der).expect(tag::SEQUENCE)?.children();
-    let n = trim(fields.expect(tag::INTEGER)?.content);
-    let e = trim(fields.expect(tag::INTEGER)?.content);
+    let mut fields = Reader::new(der).element(tag::SEQUENCE)?.children();
+    let n = trim(fields.element(tag::INTEGER)?.content);
+    let e = trim(fields.element(tag::INTEGER)?.content);
     Some(PublicKey::Rsa { n, e })
 }
 
@@ -221,9 +221,9 @@ pub(super) fn private_keys_from_pem(text: &str) -> Vec<PrivateKey> {
 }
 
 fn rsa_private_pkcs1(der: &[u8]) -> Option<PrivateKey> {
-    let mut fields = Reader::new(der).expect(tag::SEQUENCE)?.children();
-    fields.expect(tag::INTEGER)?;
-    let mut next = || Some(trim(fields.expect(tag::INTEGER)?.content));
+    let mut fields = Reader::new(der).element(tag::SEQUENCE)?.children();
+    fields.element(tag::INTEGER)?;
+    let mut next = || Some(trim(fields.element(tag::INTEGER)?.content));
     Some(PrivateKey::Rsa {
         n: next()?,
         e: next()?,
@@ -237,17 +237,17 @@ fn rsa_private_pkcs1(der: &[u8]) -> Option<PrivateKey> {
 }
 
 fn ec_private_sec1(der: &[u8], curve: Option<Curve>) -> Option<PrivateKey> {
-    let mut fields = Reader::new(der).expect(tag::SEQUENCE)?.children();
-    fields.expect(tag::INTEGER)?;
-    let d = fields.expect(tag::OCTET_STRING)?.content.to_vec();
+    let mut fields = Reader::new(der).element(tag::SEQUENCE)?.children();
+    fields.element(tag::INTEGER)?;
+    let d = fields.element(tag::OCTET_STRING)?.content.to_vec();
     let curve = match fields.next_if(0xa0) {
-        Some(parameters) => Curve::from_oid(&parameters.children().expect(tag::OID)?.oid()?)?,
+        Some(parameters) => Curve::from_oid(&parameters.children().element(tag::OID)?.oid()?)?,
         None => curve?,
     };
     let embedded = fields.next_if(0xa1).and_then(|public| {
         public
             .children()
-            .expect(tag::BIT_STRING)?
+            .element(tag::BIT_STRING)?
             .bits()
             .map(<[u8]>::to_vec)
     });
@@ -283,19 +283,19 @@ fn derive_ec_point(curve: Curve, d: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn private_pkcs8(der: &[u8]) -> Option<PrivateKey> {
-    let mut fields = Reader::new(der).expect(tag::SEQUENCE)?.children();
-    fields.expect(tag::INTEGER)?;
-    let mut algorithm = fields.expect(tag::SEQUENCE)?.children();
-    let oid = algorithm.expect(tag::OID)?.oid()?;
-    let key = fields.expect(tag::OCTET_STRING)?.content;
+    let mut fields = Reader::new(der).element(tag::SEQUENCE)?.children();
+    fields.element(tag::INTEGER)?;
+    let mut algorithm = fields.element(tag::SEQUENCE)?.children();
+    let oid = algorithm.element(tag::OID)?.oid()?;
+    let key = fields.element(tag::OCTET_STRING)?.content;
     match oid.as_slice() {
         [1, 2, 840, 113549, 1, 1, 1] => rsa_private_pkcs1(key),
         [1, 2, 840, 10045, 2, 1] => {
-            let curve = Curve::from_oid(&algorithm.expect(tag::OID)?.oid()?)?;
+            let curve = Curve::from_oid(&algorithm.element(tag::OID)?.oid()?)?;
             ec_private_sec1(key, Some(curve))
         }
         [1, 3, 101, 112] => {
-            let seed = Reader::new(key).expect(tag::OCTET_STRING)?.content;
+            let seed = Reader::new(key).element(tag::OCTET_STRING)?.content;
             let bytes: [u8; 32] = seed.try_into().ok()?;
             let signing = ed25519_dalek::SigningKey::from_bytes(&bytes);
             Some(PrivateKey::Ed25519 {
@@ -390,28 +390,6 @@ impl PublicKey {
             Curve::P256 => check!(p256),
             Curve::P384 => check!(p384),
             Curve::P521 => check!(p521),
-        }
-    }
-
-    /// The key as a public JWK.
-    pub fn to_jwk(&self) -> Value {
-        match self {
-            PublicKey::Rsa { n, e } => Value::object([
-                ("kty", Value::string("RSA")),
-                ("n", Value::string(base64_url(n))),
-                ("e", Value::string(base64_url(e))),
-            ]),
-            PublicKey::Ec { curve, x, y } => Value::object([
-                ("kty", Value::string("EC")),
-                ("crv", Value::string(curve.name())),
-                ("x", Value::string(base64_url(&left_pad(x, curve.size())))),
-                ("y", Value::string(base64_url(&left_pad(y, curve.size())))),
-            ]),
-            PublicKey::Ed25519(bytes) => Value::object([
-                ("kty", Value::string("OKP")),
-                ("crv", Value::string("Ed25519")),
-                ("x", Value::string(base64_url(bytes))),
-            ]),
         }
     }
 }
@@ -590,22 +568,6 @@ impl PrivateKey {
             content.extend(der_integer(part));
         }
         rsa::PrivateKey::from_pkcs1_der(&der_wrap(tag::SEQUENCE, &content)).ok()
-    }
-
-    /// The public half.
-    pub fn public(&self) -> PublicKey {
-        match self {
-            PrivateKey::Rsa { n, e, .. } => PublicKey::Rsa {
-                n: n.clone(),
-                e: e.clone(),
-            },
-            PrivateKey::Ec { curve, x, y, .. } => PublicKey::Ec {
-                curve: *curve,
-                x: x.clone(),
-                y: y.clone(),
-            },
-            PrivateKey::Ed25519 { public, .. } => PublicKey::Ed25519(public.clone()),
-        }
     }
 }
 

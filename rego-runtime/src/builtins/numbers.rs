@@ -1,10 +1,10 @@
 //! `numbers.range`, `numbers.range_step` and `to_number`, replacing regorus's versions, which
 //! panic on a zero or negative step and accept padded number strings.
 
-use super::args::{self, BuiltinError};
 use super::Builtin;
-use crate::value::Number;
+use super::args::{self, BuiltinError};
 use crate::Value;
+use crate::value::Number;
 
 pub(super) const BUILTINS: &[Builtin] = &[
     builtin("numbers.range", 2, range),
@@ -47,7 +47,11 @@ fn counted(from: i64, to: i64, step: u64) -> Result<Value, BuiltinError> {
     let (to, ascending) = (i128::from(to), from <= to);
     while (ascending && current <= to) || (!ascending && current >= to) {
         out.push(Value::Number(Number::Int(current)));
-        current = if ascending { current + step } else { current - step };
+        current = if ascending {
+            current + step
+        } else {
+            current - step
+        };
     }
     Ok(Value::array(out))
 }
@@ -63,8 +67,10 @@ fn range_step(args: &[Value]) -> Result<Value, BuiltinError> {
     let to = range_integer(args, 1)?;
     let step = range_integer(args, 2)?;
     if step <= 0 {
+        // OPA's message names the builtin twice; the table adds the outer name only when
+        // a message does not already start with it, so both are written here.
         return Err(BuiltinError::failed(
-            "numbers.range_step: step must be a positive integer",
+            "numbers.range_step: numbers.range_step: step must be a positive integer",
         ));
     }
     counted(from, to, step.unsigned_abs())
@@ -116,7 +122,11 @@ fn parse_number(text: &str) -> Result<Value, BuiltinError> {
         )));
     }
     let digits = text.strip_prefix('+').unwrap_or(text);
-    if digits.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+    if digits
+        .trim_start_matches('-')
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+    {
         return Ok(match digits.parse::<i128>() {
             Ok(i) => Value::Number(Number::Int(i)),
             Err(_) => Value::Number(Number::Big(digits.trim_start_matches('0').into())),
@@ -144,7 +154,7 @@ mod tests {
         assert_eq!(run(range_step, "[10,1,3]"), Ok("[10,7,4,1]".into()));
         assert_eq!(
             run(range_step, "[1,10,0]"),
-            Err("numbers.range_step: step must be a positive integer".into())
+            Err("numbers.range_step: numbers.range_step: step must be a positive integer".into())
         );
         assert_eq!(
             run(range, r#"[1,"a"]"#),
@@ -180,7 +190,10 @@ mod tests {
             Err("operand 1 must be valid number string but got string".into())
         );
         assert_eq!(
-            run(to_number, r#"["12345678901234567890123456789012345678901"]"#),
+            run(
+                to_number,
+                r#"["12345678901234567890123456789012345678901"]"#
+            ),
             Ok("12345678901234567890123456789012345678901".into())
         );
     }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
-use super::args::{self, BuiltinError};
 use super::Builtin;
+use super::args::{self, BuiltinError};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -17,7 +17,11 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("regex.split", 2, split),
     builtin("regex.find_n", 3, find_n),
     builtin("regex.replace", 3, replace),
-    builtin("regex.find_all_string_submatch_n", 3, find_all_string_submatch_n),
+    builtin(
+        "regex.find_all_string_submatch_n",
+        3,
+        find_all_string_submatch_n,
+    ),
     builtin("regex.globs_match", 2, globs_match),
 ];
 
@@ -106,9 +110,12 @@ fn go_error(pattern: &str, error: &regex::Error) -> BuiltinError {
     } else if text.contains("unrecognized escape sequence")
         || text.contains("incomplete escape sequence")
     {
-        let escape = pattern
+        let escape: String = pattern
             .find('\\')
-            .map_or(pattern, |i| &pattern[i..(i + 2).min(pattern.len())]);
+            .map_or(pattern, |i| &pattern[i..])
+            .chars()
+            .take(2)
+            .collect();
         format!("invalid escape sequence: `{escape}`")
     } else if text.contains("exceeds size limit") {
         "expression too large".to_string()
@@ -403,12 +410,18 @@ mod tests {
             run(find_all_string_submatch_n, r#"["a(x*)b","-ab-axxb-",-1]"#),
             Ok(r#"[["ab",""],["axxb","xx"]]"#.into())
         );
-        assert_eq!(run(find_n, r#"["a.","banana",2]"#), Ok(r#"["an","an"]"#.into()));
+        assert_eq!(
+            run(find_n, r#"["a.","banana",2]"#),
+            Ok(r#"["an","an"]"#.into())
+        );
         assert_eq!(
             run(split, r#"["a","banana"]"#),
             Ok(r#"["b","n","n",""]"#.into())
         );
-        assert_eq!(run(replace, r#"["banana","a(n)","<$1>"]"#), Ok(r#""b<n><n>a""#.into()));
+        assert_eq!(
+            run(replace, r#"["banana","a(n)","<$1>"]"#),
+            Ok(r#""b<n><n>a""#.into())
+        );
         assert_eq!(run(is_valid, "[1]"), Ok("false".into()));
     }
 
@@ -418,7 +431,10 @@ mod tests {
             run(globs_match, r#"["a.a.[0-9]+z",".b.b2359825792*594823z"]"#),
             Ok("true".into())
         );
-        assert_eq!(run(globs_match, r#"["[a-z]+","[0-9]*"]"#), Ok("false".into()));
+        assert_eq!(
+            run(globs_match, r#"["[a-z]+","[0-9]*"]"#),
+            Ok("false".into())
+        );
         assert_eq!(run(globs_match, r#"["a*","b*"]"#), Ok("true".into()));
         assert!(run(globs_match, r#"["[a","b"]"#).is_err());
     }

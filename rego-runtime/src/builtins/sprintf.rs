@@ -27,12 +27,15 @@ fn sprintf(args: &[Value]) -> Result<Value, BuiltinError> {
 
 /// An operand as Go sees it after OPA's conversion.
 #[derive(Clone, Debug)]
-enum Operand {
+pub(super) enum Operand {
     Int(i64),
     /// An integer beyond `int64`, as decimal text (Go's `*big.Int`).
     Big(String),
     Float(f64),
     Str(String),
+    /// A number as `encoding/json` hands it to templates: a string type named `json.Number`.
+    JsonNumber(String),
+    Bool(bool),
 }
 
 impl Operand {
@@ -57,6 +60,8 @@ impl Operand {
             Operand::Big(_) => "*big.Int",
             Operand::Float(_) => "float64",
             Operand::Str(_) => "string",
+            Operand::JsonNumber(_) => "json.Number",
+            Operand::Bool(_) => "bool",
         }
     }
 }
@@ -74,7 +79,7 @@ struct Spec {
 }
 
 /// Formats like Go's `fmt.Sprintf(format, operands...)`.
-fn format_go(format: &str, operands: &[Operand]) -> String {
+pub(super) fn format_go(format: &str, operands: &[Operand]) -> String {
     let bytes = format.as_bytes();
     let end = bytes.len();
     let mut out = String::new();
@@ -271,7 +276,14 @@ fn format_operand(out: &mut String, operand: &Operand, verb: char, spec: Spec) {
         Operand::Int(n) => format_int(out, i128::from(*n), verb, spec),
         Operand::Big(text) => format_big(out, text, verb, spec),
         Operand::Float(f) => format_float(out, *f, verb, spec),
-        Operand::Str(s) => format_str(out, s, verb, spec),
+        Operand::Str(s) | Operand::JsonNumber(s) => format_str(out, s, verb, spec),
+        Operand::Bool(b) => match verb {
+            'v' | 't' => {
+                pad(out, if *b { "true" } else { "false" }, spec);
+                true
+            }
+            _ => false,
+        },
     };
     if !handled {
         out.push_str("%!");

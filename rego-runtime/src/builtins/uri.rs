@@ -297,9 +297,8 @@ fn should_escape_host(b: u8) -> bool {
 /// Go's `URL.EscapedPath()`: the raw path when it is a valid encoding, else the path escaped.
 pub(super) fn escaped_path(url: &GoUrl) -> String {
     let valid = |raw: &str| {
-        raw.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:@[]/%".contains(&b)
-        })
+        raw.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:@[]/%".contains(&b))
     };
     if !url.raw_path.is_empty() && valid(&url.raw_path) {
         url.raw_path.clone()

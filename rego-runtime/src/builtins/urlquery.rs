@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::args::{self, BuiltinError};
 use super::Builtin;
+use super::args::{self, BuiltinError};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -124,7 +124,9 @@ fn decode_object(args: &[Value]) -> Result<Value, BuiltinError> {
         object.entry(key).or_default().push(Value::string(value));
     }
     Ok(Value::object(
-        object.into_iter().map(|(key, values)| (key, Value::array(values))),
+        object
+            .into_iter()
+            .map(|(key, values)| (key, Value::array(values))),
     ))
 }
 

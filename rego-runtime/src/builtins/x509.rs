@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::asn1::{self, Element, Reader, base64_std, oid_value, tag, unsigned_value};
+use super::calendar::{days_from_civil, split_seconds};
 use super::keys::{self, PrivateKey, PublicKey};
 use super::uri::parse_go_url;
 use crate::Value;
@@ -120,32 +121,32 @@ impl<'a> Certificate<'a> {
     }
 
     fn read(der: &'a [u8]) -> Option<Certificate<'a>> {
-        let certificate = Reader::new(der).expect(tag::SEQUENCE)?;
+        let certificate = Reader::new(der).element(tag::SEQUENCE)?;
         let mut parts = certificate.children();
-        let tbs = parts.expect(tag::SEQUENCE)?;
-        let outer_algorithm = parts.expect(tag::SEQUENCE)?;
-        let signature = parts.expect(tag::BIT_STRING)?.bits()?;
+        let tbs = parts.element(tag::SEQUENCE)?;
+        let outer_algorithm = parts.element(tag::SEQUENCE)?;
+        let signature = parts.element(tag::BIT_STRING)?.bits()?;
         let mut fields = tbs.children();
         let version = match fields.next_if(0xa0) {
             Some(explicit) => {
-                let inner = explicit.children().expect(tag::INTEGER)?;
+                let inner = explicit.children().element(tag::INTEGER)?;
                 inner.content.last().copied().map_or(0, i64::from)
             }
             None => 0,
         };
-        let serial = asn1::integer_value(fields.expect(tag::INTEGER)?.content);
-        fields.expect(tag::SEQUENCE)?;
-        let issuer = fields.expect(tag::SEQUENCE)?;
-        let validity = fields.expect(tag::SEQUENCE)?;
-        let subject = fields.expect(tag::SEQUENCE)?;
-        let spki = fields.expect(tag::SEQUENCE)?;
+        let serial = asn1::integer_value(fields.element(tag::INTEGER)?.content);
+        fields.element(tag::SEQUENCE)?;
+        let issuer = fields.element(tag::SEQUENCE)?;
+        let validity = fields.element(tag::SEQUENCE)?;
+        let subject = fields.element(tag::SEQUENCE)?;
+        let spki = fields.element(tag::SEQUENCE)?;
         let mut times = validity.children();
         let not_before = parse_time(times.next_element()?)?;
         let not_after = parse_time(times.next_element()?)?;
         fields.next_if(0x81);
         fields.next_if(0x82);
         let extensions = match fields.next_if(0xa3) {
-            Some(explicit) => read_extensions(explicit.children().expect(tag::SEQUENCE)?)?,
+            Some(explicit) => read_extensions(explicit.children().element(tag::SEQUENCE)?)?,
             None => Vec::new(),
         };
         Some(Certificate {
@@ -195,7 +196,7 @@ impl<'a> Certificate<'a> {
         let extension = self.extension(&[2, 5, 29, 37])?;
         let mut usages = Vec::new();
         let mut reader = Reader::new(extension.value)
-            .expect(tag::SEQUENCE)?
+            .element(tag::SEQUENCE)?
             .children();
         while let Some(oid) = reader.next_element() {
             if let Some(usage) = oid.oid().as_deref().and_then(ext_key_usage) {
@@ -352,11 +353,11 @@ fn read_extensions(list: Element<'_>) -> Option<Vec<Extension<'_>>> {
     let mut reader = list.children();
     while let Some(extension) = reader.next_element() {
         let mut fields = extension.children();
-        let id = fields.expect(tag::OID)?.content;
+        let id = fields.element(tag::OID)?.content;
         let critical = fields
             .next_if(tag::BOOLEAN)
             .is_some_and(|b| b.content.first().is_some_and(|v| *v != 0));
-        let value = fields.expect(tag::OCTET_STRING)?.content;
+        let value = fields.element(tag::OCTET_STRING)?.content;
         extensions.push(Extension {
             id,
             critical,
@@ -394,11 +395,11 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
     let value = extension.value;
     match arcs.as_slice() {
         [2, 5, 29, 14] => {
-            let key_id = Reader::new(value).expect(tag::OCTET_STRING)?;
+            let key_id = Reader::new(value).element(tag::OCTET_STRING)?;
             json.put("SubjectKeyId", Value::string(base64_std(key_id.content)));
         }
         [2, 5, 29, 35] => {
-            let sequence = Reader::new(value).expect(tag::SEQUENCE)?;
+            let sequence = Reader::new(value).element(tag::SEQUENCE)?;
             if let Some(key_id) = sequence.children().next_if(0x80) {
                 json.put("AuthorityKeyId", Value::string(base64_std(key_id.content)));
             }
@@ -411,7 +412,7 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
             json.put("MaxPathLenZero", Value::Bool(path_len == 0));
         }
         [2, 5, 29, 15] => {
-            let bits = Reader::new(value).expect(tag::BIT_STRING)?.bits()?;
+            let bits = Reader::new(value).element(tag::BIT_STRING)?.bits()?;
             let mut usage = 0i64;
             for i in 0..9 {
                 if bits
@@ -424,7 +425,7 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
             json.put("KeyUsage", Value::int(usage));
         }
         [2, 5, 29, 37] => {
-            let mut reader = Reader::new(value).expect(tag::SEQUENCE)?.children();
+            let mut reader = Reader::new(value).element(tag::SEQUENCE)?.children();
             while let Some(oid) = reader.next_element() {
                 let arcs = oid.oid()?;
                 match ext_key_usage(&arcs) {
@@ -450,7 +451,7 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
             }
         }
         [2, 5, 29, 31] => {
-            let mut points = Reader::new(value).expect(tag::SEQUENCE)?.children();
+            let mut points = Reader::new(value).element(tag::SEQUENCE)?.children();
             while let Some(point) = points.next_element() {
                 let Some(name) = point.children().next_if(0xa0) else {
                     continue;
@@ -468,10 +469,10 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
             }
         }
         [1, 3, 6, 1, 5, 5, 7, 1, 1] => {
-            let mut descriptions = Reader::new(value).expect(tag::SEQUENCE)?.children();
+            let mut descriptions = Reader::new(value).element(tag::SEQUENCE)?.children();
             while let Some(description) = descriptions.next_element() {
                 let mut fields = description.children();
-                let method = fields.expect(tag::OID)?.oid()?;
+                let method = fields.element(tag::OID)?.oid()?;
                 let location = fields.next_element()?;
                 if location.tag != 0x86 {
                     continue;
@@ -485,9 +486,9 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
             }
         }
         [2, 5, 29, 32] => {
-            let mut policies = Reader::new(value).expect(tag::SEQUENCE)?.children();
+            let mut policies = Reader::new(value).element(tag::SEQUENCE)?.children();
             while let Some(policy) = policies.next_element() {
-                let arcs = policy.children().expect(tag::OID)?.oid()?;
+                let arcs = policy.children().element(tag::OID)?.oid()?;
                 let dotted: Vec<String> = arcs.iter().map(u64::to_string).collect();
                 json.push("Policies", Value::string(dotted.join(".")));
                 json.push("PolicyIdentifiers", oid_value(&arcs));
@@ -498,7 +499,7 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
                 "PermittedDNSDomainsCritical",
                 Value::Bool(extension.critical),
             );
-            let mut subtrees = Reader::new(value).expect(tag::SEQUENCE)?.children();
+            let mut subtrees = Reader::new(value).element(tag::SEQUENCE)?.children();
             while let Some(list) = subtrees.next_element() {
                 let prefix = match list.tag {
                     0xa0 => "Permitted",
@@ -536,7 +537,7 @@ fn apply_extension(json: &mut Json, extension: &Extension<'_>) -> Option<()> {
 }
 
 fn basic_constraints(value: &[u8]) -> Option<(bool, i64)> {
-    let mut fields = Reader::new(value).expect(tag::SEQUENCE)?.children();
+    let mut fields = Reader::new(value).element(tag::SEQUENCE)?.children();
     let ca = fields
         .next_if(tag::BOOLEAN)
         .is_some_and(|b| b.content.first().is_some_and(|v| *v != 0));
@@ -550,7 +551,7 @@ fn basic_constraints(value: &[u8]) -> Option<(bool, i64)> {
 /// `(context tag number, contents)` of each GeneralName in a SAN-style sequence.
 fn general_names(value: &[u8]) -> Vec<(u8, &[u8])> {
     let mut names = Vec::new();
-    if let Some(sequence) = Reader::new(value).expect(tag::SEQUENCE) {
+    if let Some(sequence) = Reader::new(value).element(tag::SEQUENCE) {
         let mut reader = sequence.children();
         while let Some(name) = reader.next_element() {
             names.push((name.tag & 0x1f, name.content));
@@ -735,37 +736,10 @@ fn parse_time(element: Element<'_>) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 /// RFC 3339 in UTC, as Go marshals a certificate's `time.Time`.
 fn rfc3339(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let rest = seconds.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let ((year, month, day), hour, minute, second) = split_seconds(seconds);
+    format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
 }
 
 fn now_seconds() -> i64 {
@@ -972,15 +946,15 @@ fn parse_certificate_request(args: &[Value]) -> Result<Value, BuiltinError> {
 
 /// Go's `x509.CertificateRequest` as JSON.
 fn request_json(der: &[u8]) -> Option<Value> {
-    let request = Reader::new(der).expect(tag::SEQUENCE)?;
+    let request = Reader::new(der).element(tag::SEQUENCE)?;
     let mut parts = request.children();
-    let info = parts.expect(tag::SEQUENCE)?;
-    let algorithm = parts.expect(tag::SEQUENCE)?;
-    let signature = parts.expect(tag::BIT_STRING)?.bits()?;
+    let info = parts.element(tag::SEQUENCE)?;
+    let algorithm = parts.element(tag::SEQUENCE)?;
+    let signature = parts.element(tag::BIT_STRING)?.bits()?;
     let mut fields = info.children();
-    let version = fields.expect(tag::INTEGER)?;
-    let subject = fields.expect(tag::SEQUENCE)?;
-    let spki = fields.expect(tag::SEQUENCE)?;
+    let version = fields.element(tag::INTEGER)?;
+    let subject = fields.element(tag::SEQUENCE)?;
+    let spki = fields.element(tag::SEQUENCE)?;
     let mut json = Json::default();
     json.put("Raw", Value::string(base64_std(request.raw)));
     json.put(
@@ -1018,10 +992,10 @@ fn request_json(der: &[u8]) -> Option<Value> {
         let mut reader = attributes.children();
         while let Some(attribute) = reader.next_element() {
             let mut parts = attribute.children();
-            let Some(kind) = parts.expect(tag::OID) else {
+            let Some(kind) = parts.element(tag::OID) else {
                 continue;
             };
-            let values = parts.expect(tag::SET)?;
+            let values = parts.element(tag::SET)?;
             let mut sets = Vec::new();
             let mut value_reader = values.children();
             while let Some(value) = value_reader.next_element() {
@@ -1030,7 +1004,7 @@ fn request_json(der: &[u8]) -> Option<Value> {
                 while let Some(pair) = inner.next_element() {
                     let mut pair_fields = pair.children();
                     let (Some(id), Some(content)) =
-                        (pair_fields.expect(tag::OID), pair_fields.next_element())
+                        (pair_fields.element(tag::OID), pair_fields.next_element())
                     else {
                         continue;
                     };
@@ -1054,7 +1028,7 @@ fn request_json(der: &[u8]) -> Option<Value> {
             );
             // The PKCS#9 extension request carries the requested extensions.
             if oid_is(kind.content, &[1, 2, 840, 113549, 1, 9, 14])
-                && let Some(list) = values.children().expect(tag::SEQUENCE)
+                && let Some(list) = values.children().element(tag::SEQUENCE)
             {
                 extensions.extend(read_extensions(list)?);
             }

@@ -1,9 +1,13 @@
-//! Compile-time checks OPA makes and regorus leaves to evaluation: a call to a function that no
-//! module defines and no builtin provides is OPA's `rego_type_error: undefined function f`.
+//! Compile-time checks OPA makes and regorus leaves to evaluation (or misses): a call to a
+//! function that no module defines and no builtin provides is OPA's `rego_type_error:
+//! undefined function f`, and a rule or function that depends on itself is
+//! `rego_recursion_error` (regorus would recurse until the stack overflows).
 
 use std::collections::{BTreeMap, HashSet};
 
-use regorus::unstable::{Expr, Literal, Module, Query, Rule, RuleHead};
+use std::collections::BTreeSet;
+
+use regorus::unstable::{AssignOp, Expr, Literal, Module, Query, Rule, RuleHead, Span};
 
 use crate::builtins;
 use crate::error::{Location, Problem};
@@ -160,7 +164,7 @@ fn ref_start(refr: &Expr) -> &regorus::unstable::Span {
     }
 }
 
-type Visit<'a> = dyn FnMut(&str, &regorus::unstable::Span) + 'a;
+type Visit<'a> = dyn FnMut(&str, &Span) + 'a;
 
 fn for_each_call(rule: &Rule, visit: &mut Visit<'_>) {
     match rule {
@@ -290,6 +294,365 @@ fn walk_expr(expr: &Expr, visit: &mut Visit<'_>) {
             }
             walk_expr(value, visit);
             walk_expr(collection, visit);
+        }
+        _ => {}
+    }
+}
+
+/// Every rule or function that depends on itself, directly or through others, reported at its
+/// first definition as OPA words it: `rule data.p.f is recursive: data.p.f -> data.p.f`.
+pub fn recursion(engine: &mut regorus::Engine) -> Vec<Problem> {
+    let modules = engine.get_modules().clone();
+    let functions: HashSet<String> = modules.iter().flat_map(|m| functions_of(m)).collect();
+    // Rule path -> (where it is first defined, the rule paths its bodies refer to).
+    let mut graph: BTreeMap<String, (Location, BTreeSet<String>)> = BTreeMap::new();
+    let mut rule_paths: BTreeSet<String> = BTreeSet::new();
+    for module in modules.iter() {
+        let mut package = vec!["data".to_string()];
+        dotted(&module.package.refr, &mut package);
+        for rule in &module.policy {
+            let mut path = package.clone();
+            static_prefix(rule_ref(rule), &mut path);
+            rule_paths.insert(path.join("."));
+        }
+    }
+    for module in modules.iter() {
+        let scope = Scope::of(module, &functions, &[]);
+        let mut package = vec!["data".to_string()];
+        dotted(&module.package.refr, &mut package);
+        for rule in &module.policy {
+            let mut path = package.clone();
+            static_prefix(rule_ref(rule), &mut path);
+            let key = path.join(".");
+            let span = rule.span();
+            let entry = graph.entry(key).or_insert_with(|| {
+                (
+                    Location {
+                        file: span.source.get_path().to_string(),
+                        row: span.line,
+                        col: span.col,
+                    },
+                    BTreeSet::new(),
+                )
+            });
+            let locals = local_names(rule);
+            for_each_call(rule, &mut |name, _| {
+                let target = scope
+                    .absolute(name)
+                    .unwrap_or_else(|| format!("{}.{name}", scope.package));
+                if functions.contains(&target) {
+                    entry.1.insert(target);
+                }
+            });
+            for_each_ref(rule, &mut |components| {
+                let absolute: Vec<String> = match components.first().map(String::as_str) {
+                    Some("data") => components.to_vec(),
+                    Some(first) if !locals.contains(first) => match scope.aliases.get(first) {
+                        Some(target) => target
+                            .split('.')
+                            .map(String::from)
+                            .chain(components[1..].iter().cloned())
+                            .collect(),
+                        None => package.iter().chain(components.iter()).cloned().collect(),
+                    },
+                    _ => return,
+                };
+                // A ref reaches every rule at or below its longest static prefix that is a
+                // rule, or below it when it names a package.
+                for end in (1..=absolute.len()).rev() {
+                    let prefix = absolute[..end].join(".");
+                    if rule_paths.contains(&prefix) {
+                        entry.1.insert(prefix);
+                        return;
+                    }
+                    let below = format!("{prefix}.");
+                    let under: Vec<&String> = rule_paths
+                        .range(below.clone()..)
+                        .take_while(|p| p.starts_with(&below))
+                        .collect();
+                    if !under.is_empty() && end == absolute.len() {
+                        entry.1.extend(under.into_iter().cloned());
+                        return;
+                    }
+                }
+            });
+        }
+    }
+    let mut problems = Vec::new();
+    let mut reported = HashSet::new();
+    for (start, (location, _)) in &graph {
+        if reported.contains(start) {
+            continue;
+        }
+        if let Some(cycle) = find_cycle(&graph, start) {
+            reported.extend(cycle.iter().cloned());
+            problems.push(Problem {
+                code: "rego_recursion_error",
+                message: format!("rule {start} is recursive: {}", cycle.join(" -> ")),
+                location: Some(location.clone()),
+            });
+        }
+    }
+    problems
+}
+
+/// The shortest path from `start` back to itself, as `[start, ..., start]`.
+fn find_cycle(
+    graph: &BTreeMap<String, (Location, BTreeSet<String>)>,
+    start: &str,
+) -> Option<Vec<String>> {
+    let mut previous: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    let mut seen = HashSet::from([start]);
+    while let Some(node) = queue.pop_front() {
+        let Some((_, edges)) = graph.get(node) else {
+            continue;
+        };
+        for next in edges {
+            if next == start {
+                let mut path = vec![start.to_string()];
+                let mut at = node;
+                let mut back = vec![node.to_string()];
+                while at != start {
+                    at = previous[at];
+                    back.push(at.to_string());
+                }
+                back.pop();
+                back.reverse();
+                path.extend(back);
+                path.push(start.to_string());
+                return Some(path);
+            }
+            if seen.insert(next.as_str()) {
+                previous.insert(next.as_str(), node);
+                queue.push_back(next.as_str());
+            }
+        }
+    }
+    None
+}
+
+fn rule_ref(rule: &Rule) -> &Expr {
+    match rule {
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Compr { refr, .. }
+            | RuleHead::Set { refr, .. }
+            | RuleHead::Func { refr, .. } => refr,
+        },
+        Rule::Default { refr, .. } => refr,
+    }
+}
+
+/// The static components of a rule head (`p[x].q` gives `p`).
+fn static_prefix(refr: &Expr, out: &mut Vec<String>) -> bool {
+    match refr {
+        Expr::Var { span, .. } => {
+            out.push(span.text().to_string());
+            true
+        }
+        Expr::RefDot { refr, field, .. } => {
+            static_prefix(refr, out) && {
+                out.push(field.0.text().to_string());
+                true
+            }
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            static_prefix(refr, out)
+                && match index.as_ref() {
+                    Expr::String { value, .. } => value.as_string().is_ok_and(|s| {
+                        out.push(s.to_string());
+                        true
+                    }),
+                    _ => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// Names a rule declares for itself (function arguments, `some`, `:=`, `every`), which shadow
+/// rules of the same name.
+fn local_names(rule: &Rule) -> HashSet<String> {
+    let mut names = HashSet::new();
+    if let Rule::Spec {
+        head: RuleHead::Func { args, .. },
+        ..
+    } = rule
+    {
+        for arg in args {
+            collect_vars(arg, &mut names);
+        }
+    }
+    if let Rule::Spec { bodies, .. } = rule {
+        for body in bodies {
+            declared_in(&body.query, &mut names);
+        }
+    }
+    names
+}
+
+fn declared_in(query: &Query, names: &mut HashSet<String>) {
+    for stmt in &query.stmts {
+        match &stmt.literal {
+            Literal::SomeVars { vars, .. } => {
+                names.extend(vars.iter().map(|v| v.text().to_string()))
+            }
+            Literal::SomeIn { key, value, .. } => {
+                if let Some(key) = key {
+                    collect_vars(key, names);
+                }
+                collect_vars(value, names);
+            }
+            Literal::Every {
+                key, value, query, ..
+            } => {
+                if let Some(key) = key {
+                    names.insert(key.text().to_string());
+                }
+                names.insert(value.text().to_string());
+                declared_in(query, names);
+            }
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => declared_by(expr, names),
+        }
+    }
+}
+
+fn declared_by(expr: &Expr, names: &mut HashSet<String>) {
+    match expr {
+        Expr::AssignExpr {
+            op: AssignOp::ColEq,
+            lhs,
+            ..
+        } => collect_vars(lhs, names),
+        Expr::ArrayCompr { query, .. }
+        | Expr::SetCompr { query, .. }
+        | Expr::ObjectCompr { query, .. } => {
+            declared_in(query, names);
+        }
+        _ => {}
+    }
+}
+
+/// Plain variables in a pattern (`x`, `[a, b]`, `{"k": v}`).
+fn collect_vars(expr: &Expr, names: &mut HashSet<String>) {
+    match expr {
+        Expr::Var { span, .. } => {
+            names.insert(span.text().to_string());
+        }
+        Expr::Array { items, .. } | Expr::Set { items, .. } => {
+            items.iter().for_each(|i| collect_vars(i, names))
+        }
+        Expr::Object { fields, .. } => fields.iter().for_each(|(_, _, v)| collect_vars(v, names)),
+        _ => {}
+    }
+}
+
+/// Calls `visit` with the static components of every ref in a rule's bodies and values
+/// (`data.a.b[x]` gives `data`, `a`, `b`; a lone `x` gives `x`).
+fn for_each_ref(rule: &Rule, visit: &mut dyn FnMut(&[String])) {
+    let mut on_expr = |expr: &Expr| refs_in(expr, visit);
+    match rule {
+        Rule::Spec { head, bodies, .. } => {
+            match head {
+                RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. } => {
+                    if let Some(assign) = assign {
+                        on_expr(&assign.value);
+                    }
+                }
+                RuleHead::Set { key, .. } => {
+                    if let Some(key) = key {
+                        on_expr(key);
+                    }
+                }
+            }
+            for body in bodies {
+                if let Some(assign) = &body.assign {
+                    on_expr(&assign.value);
+                }
+                query_exprs(&body.query, &mut on_expr);
+            }
+        }
+        Rule::Default { value, .. } => on_expr(value),
+    }
+}
+
+fn query_exprs(query: &Query, on_expr: &mut dyn FnMut(&Expr)) {
+    for stmt in &query.stmts {
+        match &stmt.literal {
+            Literal::SomeVars { .. } => {}
+            Literal::SomeIn { collection, .. } => on_expr(collection),
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => on_expr(expr),
+            Literal::Every { domain, query, .. } => {
+                on_expr(domain);
+                query_exprs(query, on_expr);
+            }
+        }
+    }
+}
+
+fn refs_in(expr: &Expr, visit: &mut dyn FnMut(&[String])) {
+    match expr {
+        Expr::Var { .. } | Expr::RefDot { .. } | Expr::RefBrack { .. } => {
+            let mut components = Vec::new();
+            static_prefix(expr, &mut components);
+            if !components.is_empty() {
+                visit(&components);
+            }
+            // Only indexes hold further refs (`p[q]`); the chain's own prefixes were visited.
+            let mut link = expr;
+            loop {
+                match link {
+                    Expr::RefBrack { refr, index, .. } => {
+                        refs_in(index, visit);
+                        link = refr;
+                    }
+                    Expr::RefDot { refr, .. } => link = refr,
+                    Expr::Var { .. } => break,
+                    other => {
+                        refs_in(other, visit);
+                        break;
+                    }
+                }
+            }
+        }
+        Expr::Call { params, .. } => params.iter().for_each(|p| refs_in(p, visit)),
+        Expr::Array { items, .. } | Expr::Set { items, .. } => {
+            items.iter().for_each(|i| refs_in(i, visit))
+        }
+        Expr::Object { fields, .. } => fields.iter().for_each(|(_, k, v)| {
+            refs_in(k, visit);
+            refs_in(v, visit);
+        }),
+        Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
+            refs_in(term, visit);
+            query_exprs(query, &mut |e| refs_in(e, visit));
+        }
+        Expr::ObjectCompr {
+            key, value, query, ..
+        } => {
+            refs_in(key, visit);
+            refs_in(value, visit);
+            query_exprs(query, &mut |e| refs_in(e, visit));
+        }
+        Expr::UnaryExpr { expr, .. } => refs_in(expr, visit),
+        Expr::BinExpr { lhs, rhs, .. }
+        | Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::ArithExpr { lhs, rhs, .. }
+        | Expr::AssignExpr { lhs, rhs, .. } => {
+            refs_in(lhs, visit);
+            refs_in(rhs, visit);
+        }
+        Expr::Membership {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(key) = key {
+                refs_in(key, visit);
+            }
+            refs_in(value, visit);
+            refs_in(collection, visit);
         }
         _ => {}
     }

@@ -1,7 +1,7 @@
 //! The Rego engine on regorus: modules and data are parsed, checked and indexed once per
 //! snapshot; requests evaluate on pooled clones of that prepared engine.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -11,13 +11,14 @@ use regorus::Value as RegoValue;
 use regorus::utils::limits::ExecutionTimerConfig;
 
 use super::convert::{from_regorus, to_regorus};
+use super::lowering::Lowered;
 use super::{checks, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
 use crate::engine::{
     Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet, Prepared, RegoVersion,
     RuleInfo,
 };
-use crate::error::Error;
+use crate::error::{Error, Problem};
 use crate::limits::Limits;
 
 /// How many idle evaluators a prepared policy keeps; more requests at once clone the base.
@@ -39,6 +40,8 @@ impl Engine for RegoEngine {
 /// A snapshot's modules and data inside a regorus engine that has already run its analysis.
 pub struct PreparedRego {
     base: regorus::Engine,
+    /// Per module file, how lowering moved columns, to map locations back.
+    lowered: HashMap<String, Lowered>,
     idle: ArrayQueue<regorus::Engine>,
     rules: Vec<RuleInfo>,
     /// Every rule path as `data.a.b` text; exact paths evaluate through the faster rule API.
@@ -56,36 +59,50 @@ impl PreparedRego {
         extensions::install(&mut engine).map_err(|e| Error::Internal(e.to_string()))?;
 
         let mut problems = Vec::new();
+        let mut lowered_files = HashMap::new();
         for module in &policies.modules {
             engine.set_rego_v0(module.rego_version == RegoVersion::V0);
             let lowered = lowering::lower(&module.source, module.rego_version);
-            if let Err(error) = engine.add_policy(module.file.clone(), lowered) {
+            if let Err(error) = engine.add_policy(module.file.clone(), lowered.text.clone()) {
                 problems.push(diagnostics::parse_problem(&error.to_string()));
             }
+            lowered_files.insert(module.file.clone(), lowered);
         }
+        let remap = |problems: Vec<Problem>| -> Vec<Problem> {
+            problems
+                .into_iter()
+                .map(|p| remap_problem(&lowered_files, p))
+                .collect()
+        };
         if !problems.is_empty() {
-            return Err(Error::Compile(problems));
+            return Err(Error::Compile(remap(problems)));
         }
         problems.extend(checks::undefined_functions(
             &mut engine,
             &policies.disabled_builtins,
         ));
+        problems.extend(checks::recursion(&mut engine));
         if !problems.is_empty() {
-            return Err(Error::Compile(problems));
+            return Err(Error::Compile(remap(problems)));
         }
 
-        engine
-            .add_data(to_regorus(&policies.data))
-            .map_err(|e| Error::Compile(vec![diagnostics::compile_problem(&e.to_string())]))?;
+        engine.add_data(to_regorus(&policies.data)).map_err(|e| {
+            Error::Compile(remap(vec![diagnostics::compile_problem(&e.to_string())]))
+        })?;
 
         // regorus analyses modules on the first evaluation; do it now, off the request path,
         // so that compile errors surface at load time as they do in OPA.
-        engine
-            .eval_query("true".to_string(), false)
-            .map_err(|e| Error::Compile(vec![diagnostics::compile_problem(&e.to_string())]))?;
+        engine.eval_query("true".to_string(), false).map_err(|e| {
+            Error::Compile(remap(vec![diagnostics::compile_problem(&e.to_string())]))
+        })?;
         let _ = engine.take_prints();
 
-        let rules = rule_paths::collect(&mut engine);
+        let mut rules = rule_paths::collect(&mut engine);
+        for rule in &mut rules {
+            if let Some(lowered) = lowered_files.get(&rule.location.file) {
+                rule.location.col = lowered.original_col(rule.location.row, rule.location.col);
+            }
+        }
         let rule_paths = rules
             .iter()
             .filter_map(|rule| {
@@ -96,6 +113,7 @@ impl PreparedRego {
             .collect();
         Ok(PreparedRego {
             base: engine,
+            lowered: lowered_files,
             idle: ArrayQueue::new(POOL_CAPACITY),
             rules,
             rule_paths,
@@ -181,7 +199,7 @@ impl Prepared for PreparedRego {
                 // A full pool means many requests ran at once; the extra clone is dropped.
                 let _ = self.idle.push(engine);
                 Ok(Evaluation {
-                    outcome: outcome?,
+                    outcome: outcome.map_err(|e| self.remap_error(e))?,
                     prints,
                 })
             }
@@ -193,6 +211,31 @@ impl Prepared for PreparedRego {
     fn rules(&self) -> &[RuleInfo] {
         &self.rules
     }
+}
+
+impl PreparedRego {
+    /// Moves an error's locations from lowered columns back to the user's source.
+    fn remap_error(&self, error: Error) -> Error {
+        match error {
+            Error::Compile(problems) => Error::Compile(
+                problems
+                    .into_iter()
+                    .map(|p| remap_problem(&self.lowered, p))
+                    .collect(),
+            ),
+            Error::Evaluation(problem) => Error::Evaluation(remap_problem(&self.lowered, problem)),
+            other => other,
+        }
+    }
+}
+
+fn remap_problem(lowered: &HashMap<String, Lowered>, mut problem: Problem) -> Problem {
+    if let Some(location) = &mut problem.location {
+        if let Some(map) = lowered.get(&location.file) {
+            location.col = map.original_col(location.row, location.col);
+        }
+    }
+    problem
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

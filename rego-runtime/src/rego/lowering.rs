@@ -1,6 +1,15 @@
-//! Rewrites Rego that OPA accepts but regorus does not parse into equivalent Rego it does,
-//! keeping every line and column of the user's source where it was.
+//! Rewrites Rego that OPA accepts but regorus mishandles into equivalent Rego it handles,
+//! keeping every line where it was and recording column shifts so that locations are mapped
+//! back to the user's source.
+//!
+//! Rewrites (each proven by corpus cases run against real OPA):
+//! - chained bodies, `head { a } { b }` (v0): regorus rejects them on partial rules and
+//!   mis-evaluates them on functions; they become `head { a } head { b }`, which means the same.
+//! - head terms that may be undefined, `p[x.name] := x.value if body`: regorus drops the
+//!   whole partial document when one iteration's head term is undefined, where OPA skips just
+//!   that iteration; the terms move into the body as `__lowered_N := term`.
 
+use super::lexer::{self, Kind, Token};
 use crate::engine::RegoVersion;
 
 /// Rego's keywords; they cannot be rule or variable names in a plain ref.
@@ -14,7 +23,527 @@ pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.contains(&word) || word == "with"
 }
 
-/// Returns source regorus accepts for `source`; unchanged when no rewrite applies.
-pub fn lower(source: &str, _version: RegoVersion) -> String {
-    source.to_string()
+/// Source after lowering, with the column shifts that map its locations back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lowered {
+    pub text: String,
+    /// Per edit: row, original column, original length and new length, in characters.
+    shifts: Vec<Shift>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shift {
+    row: u32,
+    col: u32,
+    old_len: u32,
+    new_len: u32,
+}
+
+impl Lowered {
+    /// The original column of a column in the lowered text (rows never move).
+    pub fn original_col(&self, row: u32, col: u32) -> u32 {
+        let mut delta: i64 = 0;
+        for shift in self.shifts.iter().filter(|s| s.row == row) {
+            let lowered_start = i64::from(shift.col) + delta;
+            if i64::from(col) < lowered_start {
+                break;
+            }
+            if i64::from(col) < lowered_start + i64::from(shift.new_len) {
+                return shift.col;
+            }
+            delta += i64::from(shift.new_len) - i64::from(shift.old_len);
+        }
+        u32::try_from((i64::from(col) - delta).max(1)).unwrap_or(col)
+    }
+}
+
+/// One replacement of `[start, end)` of the original by `text`; never spans lines.
+#[derive(Clone, Debug)]
+struct Edit {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+/// Returns source regorus handles for `source`.
+pub fn lower(source: &str, version: RegoVersion) -> Lowered {
+    let tokens: Vec<Token> = lexer::tokenize(source);
+    let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
+    let statements = split_statements(source, &significant);
+    let mut edits = Vec::new();
+    let mut fresh = 0;
+    for statement in &statements {
+        let Some(rule) = Rule::parse(source, &significant[statement.clone()], version) else {
+            continue;
+        };
+        if version == RegoVersion::V0 {
+            chain_heads(source, &rule, &mut edits);
+        }
+        move_head_terms(source, &rule, &mut fresh, &mut edits);
+    }
+    apply(source, edits)
+}
+
+/// Statement boundaries: a statement starts at a token at depth 0 that is the first on its
+/// line, unless it continues the previous one (`{`, `else`, an operator left dangling).
+fn split_statements(source: &str, tokens: &[Token]) -> Vec<std::ops::Range<usize>> {
+    let mut starts = Vec::new();
+    let mut depth: i32 = 0;
+    let mut last_row = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        let text = token.text(source);
+        let (row, _) = lexer::row_col(source, token.start);
+        let first_on_line = row != last_row;
+        last_row = row;
+        if depth == 0 && first_on_line && (i == 0 || !continues(source, tokens, i)) {
+            starts.push(i);
+        }
+        match text {
+            "{" | "[" | "(" => depth += 1,
+            "}" | "]" | ")" => depth = (depth - 1).max(0),
+            _ => {}
+        }
+    }
+    starts
+        .iter()
+        .enumerate()
+        .map(|(n, &start)| start..starts.get(n + 1).copied().unwrap_or(tokens.len()))
+        .collect()
+}
+
+/// True when token `i` (first on its line, at depth 0) continues the previous statement.
+fn continues(source: &str, tokens: &[Token], i: usize) -> bool {
+    let text = tokens[i].text(source);
+    if matches!(
+        text,
+        "{" | "else"
+            | "|"
+            | "&"
+            | "+"
+            | "-"
+            | "*"
+            | "/"
+            | "%"
+            | "=="
+            | "!="
+            | "<"
+            | ">"
+            | "<="
+            | ">="
+            | ":="
+            | "="
+            | ","
+            | "."
+            | "if"
+            | "with"
+            | "as"
+            | "in"
+    ) {
+        return true;
+    }
+    let previous = tokens[i - 1].text(source);
+    matches!(
+        previous,
+        ":=" | "="
+            | "|"
+            | "&"
+            | "+"
+            | "-"
+            | "*"
+            | "/"
+            | "%"
+            | "=="
+            | "!="
+            | "<"
+            | ">"
+            | "<="
+            | ">="
+            | ","
+            | "."
+            | "if"
+            | "else"
+            | "contains"
+            | "in"
+            | "not"
+            | "some"
+            | "with"
+            | "as"
+            | "default"
+    )
+}
+
+/// The parts of a rule statement the rewrites need, as token indices into the statement.
+struct Rule<'a> {
+    tokens: &'a [Token],
+    /// The head: from the statement's start to the first body (or its end).
+    head_end: usize,
+    /// `(open, close)` of every body block `{ ... }` at depth 0.
+    bodies: Vec<(usize, usize)>,
+    /// For a v1 body without braces: the token after `if` and the statement's end.
+    bare_body: Option<(usize, usize)>,
+    /// Partial-set key: the term after `contains` (v1) or inside `p[...]` with no value (v0).
+    set_key: Option<(usize, usize)>,
+    /// Partial-object key `p[k]` and value `:= v` / `= v`.
+    object_key: Option<(usize, usize)>,
+    value: Option<(usize, usize)>,
+}
+
+impl<'a> Rule<'a> {
+    fn parse(source: &str, tokens: &'a [Token], version: RegoVersion) -> Option<Rule<'a>> {
+        let first = tokens.first()?.text(source);
+        if matches!(first, "package" | "import" | "default") || tokens[0].kind != Kind::Ident {
+            return None;
+        }
+        let text = |i: usize| tokens[i].text(source);
+        // The head ends at the first depth-0 `{` or `if`.
+        let mut depth = 0;
+        let mut head_end = tokens.len();
+        let mut assign = None;
+        let mut contains_at = None;
+        for i in 0..tokens.len() {
+            match text(i) {
+                "[" | "(" => depth += 1,
+                "]" | ")" => depth -= 1,
+                "{" if depth == 0 && !(i > 0 && starts_term(text(i - 1))) => {
+                    head_end = i;
+                    break;
+                }
+                "{" => depth += 1,
+                "}" => depth -= 1,
+                "if" if depth == 0 => {
+                    head_end = i;
+                    break;
+                }
+                ":=" | "=" if depth == 0 && assign.is_none() => assign = Some(i),
+                // In v0 `contains` may be the builtin: `contains(a, b)`.
+                "contains"
+                    if depth == 0 && tokens.get(i + 1).is_some_and(|t| t.text(source) != "(") =>
+                {
+                    contains_at = Some(i);
+                }
+                _ => {}
+            }
+        }
+        // Bodies: brace blocks at depth 0 after the head, possibly behind `if` or `else ...`.
+        let mut bodies = Vec::new();
+        let mut bare_body = None;
+        let mut i = head_end;
+        let mut depth = 0;
+        let mut open = None;
+        while i < tokens.len() {
+            match text(i) {
+                "{" | "[" | "(" => {
+                    if depth == 0 && text(i) == "{" && !starts_term(text(i - 1)) {
+                        open = Some(i);
+                    }
+                    depth += 1;
+                }
+                "}" | "]" | ")" => {
+                    depth -= 1;
+                    if depth == 0 && text(i) == "}" {
+                        if let Some(start) = open.take() {
+                            bodies.push((start, i));
+                        }
+                    }
+                }
+                "if" if depth == 0 && i + 1 < tokens.len() && text(i + 1) != "{" => {
+                    bare_body = Some((i + 1, tokens.len()));
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        // Head shape: `ref` then `[key]`, `contains term`, `:= value`.
+        let name_end = (0..head_end)
+            .find(|&j| matches!(text(j), "[" | "(" | ":=" | "=" | "contains"))
+            .unwrap_or(head_end);
+        if name_end < head_end && text(name_end) == "(" {
+            return Some(Rule::plain(tokens, head_end, bodies, bare_body));
+        }
+        let bracket_key = (name_end < head_end && text(name_end) == "[")
+            .then(|| matching(source, tokens, name_end))
+            .flatten()
+            .map(|close| (name_end + 1, close));
+        let value = assign
+            .filter(|&a| a + 1 < head_end)
+            .map(|a| (a + 1, head_end));
+        let (set_key, object_key) = match (contains_at, bracket_key, value) {
+            (Some(c), _, _) if version == RegoVersion::V1 || c + 1 < head_end => {
+                (Some((c + 1, head_end)), None)
+            }
+            (None, Some(key), None) => (Some(key), None),
+            (None, Some(key), Some(_)) => (None, Some(key)),
+            _ => (None, None),
+        };
+        Some(Rule {
+            tokens,
+            head_end,
+            bodies,
+            bare_body,
+            set_key,
+            object_key,
+            value: value.filter(|_| object_key.is_some()),
+        })
+    }
+
+    fn plain(
+        tokens: &'a [Token],
+        head_end: usize,
+        bodies: Vec<(usize, usize)>,
+        bare_body: Option<(usize, usize)>,
+    ) -> Rule<'a> {
+        Rule {
+            tokens,
+            head_end,
+            bodies,
+            bare_body,
+            set_key: None,
+            object_key: None,
+            value: None,
+        }
+    }
+}
+
+/// True when a `{` after `previous` opens a term (an object or set), not a rule body.
+fn starts_term(previous: &str) -> bool {
+    matches!(
+        previous,
+        "=" | ":="
+            | "contains"
+            | ","
+            | "|"
+            | "&"
+            | "+"
+            | "-"
+            | "*"
+            | "/"
+            | "=="
+            | "!="
+            | "<"
+            | ">"
+            | "<="
+            | ">="
+            | "in"
+            | "else"
+            | ":"
+            | "("
+    )
+}
+
+/// The index of the bracket closing the one at `open`.
+fn matching(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (i, token) in tokens.iter().enumerate().skip(open) {
+        match token.text(source) {
+            "[" | "(" | "{" => depth += 1,
+            "]" | ")" | "}" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `head { a } { b }` to `head { a } head { b }`.
+fn chain_heads(source: &str, rule: &Rule<'_>, edits: &mut Vec<Edit>) {
+    if rule.bodies.len() < 2 || rule.head_end == 0 {
+        return;
+    }
+    let head = &source[rule.tokens[0].start..rule.tokens[rule.head_end - 1].end];
+    if head.contains('\n') {
+        return;
+    }
+    for pair in rule.bodies.windows(2) {
+        let (_, previous_close) = pair[0];
+        let (open, _) = pair[1];
+        // Only blocks that follow each other directly are chained; `else` separates others.
+        if open == previous_close + 1 {
+            let at = rule.tokens[open].start;
+            edits.push(Edit {
+                start: at,
+                end: at,
+                text: format!("{head} "),
+            });
+        }
+    }
+}
+
+/// Moves partial-rule head terms that may be undefined into the body.
+fn move_head_terms(source: &str, rule: &Rule<'_>, fresh: &mut usize, edits: &mut Vec<Edit>) {
+    let terms: Vec<(usize, usize)> = [rule.set_key, rule.object_key, rule.value]
+        .into_iter()
+        .flatten()
+        .filter(|&(start, end)| end > start && may_be_undefined(source, &rule.tokens[start..end]))
+        .collect();
+    if terms.is_empty() || rule.bodies.len() > 1 {
+        return;
+    }
+    let mut assignments = Vec::new();
+    for (start, end) in terms {
+        let from = rule.tokens[start].start;
+        let to = rule.tokens[end - 1].end;
+        let term = &source[from..to];
+        if term.contains('\n') {
+            return;
+        }
+        let name = format!("__lowered_{}", *fresh);
+        *fresh += 1;
+        assignments.push(format!("{name} := {term}"));
+        edits.push(Edit {
+            start: from,
+            end: to,
+            text: name,
+        });
+    }
+    let joined = assignments.join("; ");
+    match (rule.bodies.first(), rule.bare_body) {
+        (Some(&(_, close)), None) => {
+            let at = rule.tokens[close].start;
+            edits.push(Edit {
+                start: at,
+                end: at,
+                text: format!("; {joined} "),
+            });
+        }
+        (None, Some((start, end))) => {
+            let from = rule.tokens[start].start;
+            let to = rule.tokens[end - 1].end;
+            if source[from..to].contains('\n') {
+                edits.retain(|e| e.start < rule.tokens[0].start || e.start >= to);
+                return;
+            }
+            edits.push(Edit {
+                start: from,
+                end: from,
+                text: "{ ".to_string(),
+            });
+            edits.push(Edit {
+                start: to,
+                end: to,
+                text: format!("; {joined} }}"),
+            });
+        }
+        _ => {
+            // No body at all (`p[x.y]` alone): give it one.
+            let at = rule.tokens[rule.head_end - 1].end;
+            edits.push(Edit {
+                start: at,
+                end: at,
+                text: format!(" {{ {joined} }}"),
+            });
+        }
+    }
+}
+
+/// A term may be undefined when it dereferences or calls something.
+fn may_be_undefined(source: &str, tokens: &[Token]) -> bool {
+    tokens.len() > 1
+        && tokens
+            .iter()
+            .any(|t| matches!(t.text(source), "." | "[" | "("))
+}
+
+fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
+    edits.sort_by_key(|e| (e.start, e.end));
+    let mut text = String::with_capacity(source.len() + 64);
+    let mut shifts = Vec::with_capacity(edits.len());
+    let mut at = 0;
+    for edit in edits {
+        if edit.start < at {
+            continue;
+        }
+        text.push_str(&source[at..edit.start]);
+        let (row, col) = lexer::row_col(source, edit.start);
+        shifts.push(Shift {
+            row,
+            col,
+            old_len: u32::try_from(source[edit.start..edit.end].chars().count()).unwrap_or(0),
+            new_len: u32::try_from(edit.text.chars().count()).unwrap_or(0),
+        });
+        text.push_str(&edit.text);
+        at = edit.end;
+    }
+    text.push_str(&source[at..]);
+    Lowered { text, shifts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chained_bodies_repeat_the_head() {
+        let source = "package t\nviolation[{\"msg\": msg}] { input.a; msg := \"a\" } { input.b; msg := \"b\" }\n";
+        let lowered = lower(source, RegoVersion::V0);
+        assert_eq!(
+            lowered.text,
+            "package t\nviolation[{\"msg\": msg}] { input.a; msg := \"a\" } violation[{\"msg\": msg}] { input.b; msg := \"b\" }\n"
+        );
+        let col_of = |text: &str| {
+            let line = text.lines().nth(1).expect("second line");
+            u32::try_from(line.find("input.b").expect("input.b") + 1).expect("col")
+        };
+        assert_eq!(
+            lowered.original_col(2, col_of(&lowered.text)),
+            col_of(source)
+        );
+    }
+
+    #[test]
+    fn else_chains_are_left_alone() {
+        let source = "package t\np = 1 { input.a } else = 2 { true }\n";
+        assert_eq!(lower(source, RegoVersion::V0).text, source);
+    }
+
+    #[test]
+    fn undefined_head_terms_move_into_the_body() {
+        let source = "package t\nm[name] := p.manager if some name, p in data.people\n";
+        assert_eq!(
+            lower(source, RegoVersion::V1).text,
+            "package t\nm[name] := __lowered_0 if { some name, p in data.people; __lowered_0 := p.manager }\n"
+        );
+        let source = "package t\ns contains p.x if {\n\tsome p in input.ps\n}\n";
+        assert_eq!(
+            lower(source, RegoVersion::V1).text,
+            "package t\ns contains __lowered_0 if {\n\tsome p in input.ps\n; __lowered_0 := p.x }\n"
+        );
+        let source = "package t\ns[p.x] { p := input.ps[_] }\n";
+        assert_eq!(
+            lower(source, RegoVersion::V0).text,
+            "package t\ns[__lowered_0] { p := input.ps[_] ; __lowered_0 := p.x }\n"
+        );
+    }
+
+    #[test]
+    fn plain_heads_are_untouched() {
+        for source in [
+            "package t\np[x] { x := 1 }\n",
+            "package t\np contains x if some x in [1]\n",
+            "package t\nf(x) := y if y := x.a\n",
+            "package t\np := input.x if true\n",
+            "package t\nq[k] := v if some k, v in input\n",
+        ] {
+            assert_eq!(lower(source, RegoVersion::V1).text, source, "{source}");
+        }
+        for source in [
+            "package t\np = {\"a\": 1} { true }\n",
+            "package t\np = x { x := 1 } else = {\"b\": 2} { true }\n",
+        ] {
+            assert_eq!(lower(source, RegoVersion::V0).text, source, "{source}");
+        }
+    }
+
+    #[test]
+    fn object_values_are_terms_not_bodies() {
+        let source = "package test\np[name] = {\"len\": count(name)} { name := input.names[_] }\n";
+        assert_eq!(
+            lower(source, RegoVersion::V0).text,
+            "package test\np[name] = __lowered_0 { name := input.names[_] ; __lowered_0 := {\"len\": count(name)} }\n"
+        );
+    }
 }

@@ -5,7 +5,7 @@ mod convert;
 mod diagnostics;
 mod engine;
 mod extensions;
-mod lexer;
+pub mod lexer;
 mod lowering;
 mod outline;
 mod rule_paths;

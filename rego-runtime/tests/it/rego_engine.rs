@@ -228,3 +228,25 @@ fn prints_are_collected_per_evaluation() {
         evaluation.prints
     );
 }
+
+#[test]
+fn recursive_functions_are_compile_errors() {
+    let error = prepare(
+        vec![module(
+            "r.rego",
+            "package test\n\nf(x) = y { y := f(x) }\np = f(1) { true }\n",
+            RegoVersion::V0,
+        )],
+        "{}",
+    )
+    .err()
+    .expect("a recursion error");
+    let Error::Compile(problems) = error else {
+        panic!("expected a compile error, got {error:?}");
+    };
+    assert_eq!(problems[0].code, "rego_recursion_error");
+    assert_eq!(
+        problems[0].message,
+        "rule data.test.f is recursive: data.test.f -> data.test.f"
+    );
+}

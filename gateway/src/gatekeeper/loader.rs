@@ -1,0 +1,113 @@
+//! `--gatekeeper` and `--inventory` files: read at start, and again whenever their
+//! fingerprint changes or on SIGHUP, through the bundle watcher. A path that cannot be read
+//! keeps what it loaded last; objects that load but fail their checks show in status.
+
+use std::path::PathBuf;
+
+use bundles::sources::{FileSource, Fingerprint};
+use rego_runtime::Value;
+
+use super::objects;
+use crate::app::App;
+
+/// The configured Gatekeeper paths and what was last seen of them.
+#[derive(Default)]
+pub struct GatekeeperLoader {
+    manifests: Vec<FileSource>,
+    inventory: Vec<FileSource>,
+    manifest_prints: Option<Vec<Fingerprint>>,
+    inventory_prints: Option<Vec<Fingerprint>>,
+}
+
+impl GatekeeperLoader {
+    pub fn new(manifests: &[PathBuf], inventory: &[PathBuf]) -> GatekeeperLoader {
+        GatekeeperLoader {
+            manifests: manifests.iter().map(FileSource::new).collect(),
+            inventory: inventory.iter().map(FileSource::new).collect(),
+            manifest_prints: None,
+            inventory_prints: None,
+        }
+    }
+
+    /// Re-reads the paths that changed (all when `force`); true when a snapshot was activated.
+    pub fn reload(&mut self, app: &App, force: bool) -> bool {
+        let mut activated = false;
+        let prints: Vec<Fingerprint> = self.manifests.iter().map(FileSource::fingerprint).collect();
+        if !self.manifests.is_empty()
+            && (force || self.manifest_prints.as_ref() != Some(&prints))
+        {
+            self.manifest_prints = Some(prints);
+            match read_all(&self.manifests) {
+                Ok(objects_read) => {
+                    let updated = app.store.update(|contents| {
+                        let ignored = contents.gatekeeper.replace_file_objects(&objects_read);
+                        Ok::<_, std::convert::Infallible>(ignored)
+                    });
+                    match updated {
+                        Ok(ignored) => {
+                            for object in ignored {
+                                tracing::warn!(object = %object, "not a ConstraintTemplate or Constraint; ignored");
+                            }
+                            activated = true;
+                            report(app);
+                        }
+                        Err(error) => {
+                            tracing::error!(error = %error, "Gatekeeper objects not activated")
+                        }
+                    }
+                }
+                Err(error) => tracing::error!(error = %error, "reading Gatekeeper objects failed; the previous ones keep serving"),
+            }
+        }
+        let prints: Vec<Fingerprint> = self.inventory.iter().map(FileSource::fingerprint).collect();
+        if !self.inventory.is_empty()
+            && (force || self.inventory_prints.as_ref() != Some(&prints))
+        {
+            self.inventory_prints = Some(prints);
+            match read_all(&self.inventory) {
+                Ok(objects_read) => {
+                    let objects_read = objects::flatten_lists(objects_read);
+                    let count = objects_read.len();
+                    let updated = app
+                        .store
+                        .update(|contents| contents.gatekeeper.replace_file_inventory(objects_read));
+                    match updated {
+                        Ok(()) => {
+                            tracing::info!(objects = count, "inventory loaded");
+                            activated = true;
+                        }
+                        Err(error) => tracing::error!(error = %error, "inventory not loaded; the previous one keeps serving"),
+                    }
+                }
+                Err(error) => tracing::error!(error = %error, "reading inventory files failed; the previous inventory keeps serving"),
+            }
+        }
+        activated
+    }
+}
+
+fn read_all(sources: &[FileSource]) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for source in sources {
+        out.extend(objects::read_manifests(source.path())?);
+    }
+    Ok(out)
+}
+
+/// Logs each template and constraint that cannot enforce, and refreshes the gauges.
+fn report(app: &App) {
+    let snapshot = app.store.snapshot();
+    let state = &snapshot.gatekeeper;
+    for template in state.templates.values() {
+        match template.problem() {
+            None => tracing::info!(template = %template.name, "ConstraintTemplate active"),
+            Some(problem) => tracing::error!(template = %template.name, code = problem.code, error = %problem.message, "ConstraintTemplate has errors"),
+        }
+    }
+    for constraint in state.constraints.values() {
+        if let Err(error) = &constraint.prepared {
+            tracing::error!(kind = %constraint.kind, constraint = %constraint.name, error = %error, "Constraint has errors");
+        }
+    }
+    app.gatekeeper.metrics.observe_state(state);
+}

@@ -1,0 +1,409 @@
+//! The Gatekeeper part of a store snapshot: what was loaded ([`GatekeeperContents`]: templates,
+//! constraints, inventory) and what was prepared from it ([`PreparedGatekeeper`]: compiled
+//! templates, validated constraints, grouped for evaluation). Preparing reuses the previous
+//! snapshot's compiled templates whose Rego (and, for referential ones, inventory) is unchanged.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rego_runtime::{Engine, Value};
+
+use super::constraints::{self, ConstraintError, PreparedConstraint};
+use super::inventory::Inventory;
+use super::objects;
+use super::templates::{self, CompiledTemplate, RegoCode, Template, TemplateProblem};
+
+/// Where an object came from: the HTTP API, or the `--gatekeeper` / `--inventory` files
+/// (which a reload replaces as a whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Api,
+    Files,
+}
+
+/// One loaded object and where it came from.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub object: Value,
+    pub origin: Origin,
+}
+
+/// Everything Gatekeeper-shaped that was loaded.
+#[derive(Clone, Debug, Default)]
+pub struct GatekeeperContents {
+    /// ConstraintTemplates by `metadata.name`.
+    pub templates: BTreeMap<String, Entry>,
+    /// Constraints by `(kind, metadata.name)`.
+    pub constraints: BTreeMap<(String, String), Entry>,
+    /// `data.inventory`.
+    pub inventory: Inventory,
+    /// The objects the `--inventory` files filed, so that a reload can take them out.
+    pub file_inventory: Vec<Value>,
+}
+
+/// Why an object was refused by the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Template(TemplateProblem),
+    Constraint(ConstraintError),
+    /// The object is neither (wrong apiVersion or kind for the path).
+    Object(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Template(p) => write!(f, "{p}"),
+            Refusal::Constraint(e) => write!(f, "{e}"),
+            Refusal::Object(m) => f.write_str(m),
+        }
+    }
+}
+
+impl GatekeeperContents {
+    /// Adds or replaces a template after the checks Gatekeeper's admission makes (Rego
+    /// errors are not refused: they show in the template's status).
+    ///
+    /// # Errors
+    /// The template's `create_error`.
+    pub fn put_template(&mut self, object: Value, origin: Origin) -> Result<String, Refusal> {
+        let template = Template::from_object(&object).map_err(Refusal::Template)?;
+        self.templates.insert(
+            template.name.clone(),
+            Entry {
+                object: objects::without_member(&object, "status"),
+                origin,
+            },
+        );
+        Ok(template.name)
+    }
+
+    /// Removes a template and, as deleting its CRD does, its constraints.
+    pub fn delete_template(&mut self, name: &str) -> bool {
+        let removed = self.templates.remove(name).is_some();
+        if removed {
+            self.constraints
+                .retain(|(kind, _), _| constraints::template_name(kind) != name);
+        }
+        removed
+    }
+
+    /// Adds or replaces a constraint after validating it against its template.
+    ///
+    /// # Errors
+    /// The validation error (schema, selectors, missing template).
+    pub fn put_constraint(
+        &mut self,
+        object: Value,
+        origin: Origin,
+    ) -> Result<(String, String), Refusal> {
+        constraints::check_metadata(&object).map_err(Refusal::Constraint)?;
+        let kind = objects::kind(&object).to_string();
+        let template_name = constraints::template_name(&kind);
+        let template = self
+            .templates
+            .get(&template_name)
+            .and_then(|entry| Template::from_object(&entry.object).ok())
+            .ok_or_else(|| Refusal::Constraint(ConstraintError::MissingTemplate(template_name)))?;
+        constraints::prepare(&object, &template).map_err(Refusal::Constraint)?;
+        let name = objects::name(&object).to_string();
+        self.constraints.insert(
+            (kind.clone(), name.clone()),
+            Entry {
+                object: objects::without_member(&object, "status"),
+                origin,
+            },
+        );
+        Ok((kind, name))
+    }
+
+    /// Removes a constraint.
+    pub fn delete_constraint(&mut self, kind: &str, name: &str) -> bool {
+        self.constraints
+            .remove(&(kind.to_string(), name.to_string()))
+            .is_some()
+    }
+
+    /// Replaces everything that came from `--gatekeeper` files with `objects`, kept in file
+    /// order: templates first, then constraints. Objects that are neither are returned.
+    pub fn replace_file_objects(&mut self, objects_in_files: &[Value]) -> Vec<String> {
+        self.templates.retain(|_, e| e.origin != Origin::Files);
+        self.constraints.retain(|_, e| e.origin != Origin::Files);
+        let mut ignored = Vec::new();
+        for object in objects_in_files {
+            let group = objects::group_of(objects::api_version(object));
+            if group == templates::GROUP && objects::kind(object) == "ConstraintTemplate" {
+                let name = objects::name(object).to_string();
+                self.templates.insert(
+                    name,
+                    Entry {
+                        object: objects::without_member(object, "status"),
+                        origin: Origin::Files,
+                    },
+                );
+            }
+        }
+        for object in objects_in_files {
+            let group = objects::group_of(objects::api_version(object));
+            if group == constraints::GROUP {
+                // Invalid constraints are kept: their status shows the error.
+                self.constraints.insert(
+                    (
+                        objects::kind(object).to_string(),
+                        objects::name(object).to_string(),
+                    ),
+                    Entry {
+                        object: objects::without_member(object, "status"),
+                        origin: Origin::Files,
+                    },
+                );
+            } else if group != templates::GROUP {
+                ignored.push(format!(
+                    "{} {}",
+                    objects::api_version(object),
+                    objects::name(object)
+                ));
+            }
+        }
+        ignored
+    }
+
+    /// Replaces what the `--inventory` files filed.
+    ///
+    /// # Errors
+    /// An object the inventory cannot file (no apiVersion or kind).
+    pub fn replace_file_inventory(&mut self, objects_in_files: Vec<Value>) -> Result<(), String> {
+        for old in std::mem::take(&mut self.file_inventory) {
+            self.inventory.remove(&old)?;
+        }
+        for object in &objects_in_files {
+            self.inventory.add(object)?;
+        }
+        self.file_inventory = objects_in_files;
+        Ok(())
+    }
+}
+
+/// A template as prepared in a snapshot.
+pub struct TemplateState {
+    pub name: String,
+    pub object: Value,
+    /// The parsed template; its error is a `create_error`.
+    pub template: Result<Arc<Template>, TemplateProblem>,
+    /// The compiled Rego; its error is an `ingest_error` (or the parse error again).
+    pub compiled: Result<Arc<CompiledTemplate>, TemplateProblem>,
+    code: Option<RegoCode>,
+    /// The inventory a referential template was compiled with.
+    inventory: Option<Inventory>,
+}
+
+impl TemplateState {
+    /// The problem that keeps the template from enforcing, if any.
+    pub fn problem(&self) -> Option<&TemplateProblem> {
+        self.compiled.as_ref().err()
+    }
+}
+
+/// A constraint as prepared in a snapshot.
+pub struct ConstraintState {
+    pub kind: String,
+    pub name: String,
+    pub object: Value,
+    pub prepared: Result<Arc<PreparedConstraint>, ConstraintError>,
+}
+
+/// A ready template and its valid constraints, in name order.
+pub struct TemplateGroup {
+    pub template: Arc<Template>,
+    pub compiled: Arc<CompiledTemplate>,
+    pub constraints: Vec<Arc<PreparedConstraint>>,
+}
+
+/// Everything Gatekeeper evaluates in one snapshot.
+#[derive(Default)]
+pub struct PreparedGatekeeper {
+    pub templates: BTreeMap<String, Arc<TemplateState>>,
+    pub constraints: BTreeMap<(String, String), ConstraintState>,
+    /// Templates with at least one valid constraint, by constraint kind.
+    pub groups: Vec<TemplateGroup>,
+    pub inventory: Inventory,
+}
+
+impl PreparedGatekeeper {
+    /// Compiles and validates `contents`, reusing `previous`'s compiled templates whose inputs
+    /// did not change. Never fails: problems are kept per template and constraint.
+    pub fn build(
+        engine: &dyn Engine,
+        contents: &GatekeeperContents,
+        previous: Option<&PreparedGatekeeper>,
+    ) -> PreparedGatekeeper {
+        let mut states: BTreeMap<String, TemplateState> = BTreeMap::new();
+        let mut to_compile: Vec<(String, RegoCode)> = Vec::new();
+        for (name, entry) in &contents.templates {
+            let template = Template::from_object(&entry.object).map(Arc::new);
+            let code = template.as_ref().ok().and_then(|t| t.rego.clone());
+            let mut compiled = match &template {
+                Err(problem) => Err(problem.clone()),
+                Ok(_) if code.is_none() => Err(TemplateProblem {
+                    code: templates::CODE_CREATE_ERROR,
+                    message: "no language driver is installed that handles this constraint template: available drivers: map[Rego:1], wanted \"\"".to_string(),
+                }),
+                // Replaced below, by reuse or by compiling; stays only if the engine failed.
+                Ok(_) => Err(TemplateProblem {
+                    code: templates::CODE_INGEST_ERROR,
+                    message: "the Rego engine failed while compiling this template".to_string(),
+                }),
+            };
+            let mut inventory = None;
+            if let Some(code) = &code {
+                let reusable = previous
+                    .and_then(|p| p.templates.get(name))
+                    .filter(|old| old.code.as_ref() == Some(code))
+                    .filter(|old| {
+                        old.inventory
+                            .as_ref()
+                            .is_none_or(|inv| inv.same_as(&contents.inventory))
+                    });
+                match reusable {
+                    Some(old) => {
+                        compiled = old.compiled.clone();
+                        inventory = old.inventory.clone();
+                    }
+                    None => to_compile.push((name.clone(), code.clone())),
+                }
+            }
+            states.insert(
+                name.clone(),
+                TemplateState {
+                    name: name.clone(),
+                    object: entry.object.clone(),
+                    template,
+                    compiled,
+                    code,
+                    inventory,
+                },
+            );
+        }
+
+        for (name, result) in compile_all(engine, &to_compile, contents.inventory.tree()) {
+            if let Some(state) = states.get_mut(&name) {
+                state.inventory = match &result {
+                    Ok(compiled) if compiled.referential => Some(contents.inventory.clone()),
+                    _ => None,
+                };
+                state.compiled = result.map(Arc::new);
+            }
+        }
+        let templates: BTreeMap<String, Arc<TemplateState>> = states
+            .into_iter()
+            .map(|(name, state)| (name, Arc::new(state)))
+            .collect();
+
+        let mut constraints_out = BTreeMap::new();
+        let mut by_template: BTreeMap<String, Vec<Arc<PreparedConstraint>>> = BTreeMap::new();
+        for ((kind, name), entry) in &contents.constraints {
+            let template_name = constraints::template_name(kind);
+            let state = templates.get(&template_name);
+            let prepared = match state.map(|s| (&s.template, &s.compiled)) {
+                None => Err(ConstraintError::MissingTemplate(template_name.clone())),
+                Some((Err(_), _)) => Err(ConstraintError::TemplateNotReady(template_name.clone())),
+                Some((Ok(template), compiled)) => constraints::prepare(&entry.object, template)
+                    .and_then(|c| {
+                        if compiled.is_ok() {
+                            Ok(Arc::new(c))
+                        } else {
+                            Err(ConstraintError::TemplateNotReady(template_name.clone()))
+                        }
+                    }),
+            };
+            if let Ok(prepared) = &prepared {
+                by_template
+                    .entry(template_name)
+                    .or_default()
+                    .push(prepared.clone());
+            }
+            constraints_out.insert(
+                (kind.clone(), name.clone()),
+                ConstraintState {
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    object: entry.object.clone(),
+                    prepared,
+                },
+            );
+        }
+        let mut groups: Vec<TemplateGroup> = by_template
+            .into_iter()
+            .filter_map(|(name, constraints)| {
+                let state = templates.get(&name)?;
+                Some(TemplateGroup {
+                    template: state.template.as_ref().ok()?.clone(),
+                    compiled: state.compiled.as_ref().ok()?.clone(),
+                    constraints,
+                })
+            })
+            .collect();
+        groups.sort_by(|a, b| a.template.kind.cmp(&b.template.kind));
+        PreparedGatekeeper {
+            templates,
+            constraints: constraints_out,
+            groups,
+            inventory: contents.inventory.clone(),
+        }
+    }
+
+    /// How many templates enforce, and how many have errors.
+    pub fn template_counts(&self) -> (usize, usize) {
+        let ok = self
+            .templates
+            .values()
+            .filter(|t| t.compiled.is_ok())
+            .count();
+        (ok, self.templates.len() - ok)
+    }
+}
+
+type Compiled = Result<CompiledTemplate, TemplateProblem>;
+
+/// Compiles templates on every core: loading 50 templates is dominated by compiling.
+fn compile_all(
+    engine: &dyn Engine,
+    jobs: &[(String, RegoCode)],
+    inventory: &Value,
+) -> Vec<(String, Compiled)> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len());
+    if workers <= 1 {
+        return jobs
+            .iter()
+            .map(|(name, code)| (name.clone(), templates::compile(engine, code, inventory)))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(String, Compiled)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((name, code)) = jobs.get(i) else {
+                            break;
+                        };
+                        done.push((name.clone(), templates::compile(engine, code, inventory)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+    results
+}
