@@ -16,6 +16,8 @@ pub struct App {
     pub store: Store,
     pub metrics: Metrics,
     pub bundles: BundleStatus,
+    /// The Gatekeeper door's metrics and last audit.
+    pub gatekeeper: crate::gatekeeper::Door,
 }
 
 impl App {

@@ -14,6 +14,7 @@ use bundles::{Bundle, ReadOptions};
 use rego_runtime::RegoVersion;
 
 use crate::app::App;
+use crate::gatekeeper::loader::GatekeeperLoader;
 
 /// The configured bundles and what is active of each.
 pub struct BundleLoader {
@@ -21,6 +22,8 @@ pub struct BundleLoader {
     fingerprints: Vec<Option<Fingerprint>>,
     active: BTreeMap<String, Arc<Bundle>>,
     options: ReadOptions,
+    /// Gatekeeper's `--gatekeeper` and `--inventory` files, watched the same way.
+    gatekeeper: GatekeeperLoader,
 }
 
 impl BundleLoader {
@@ -34,7 +37,14 @@ impl BundleLoader {
                 default_rego_version,
                 base_dir: String::new(),
             },
+            gatekeeper: GatekeeperLoader::default(),
         }
+    }
+
+    /// Also watches Gatekeeper's files.
+    pub fn with_gatekeeper(mut self, gatekeeper: GatekeeperLoader) -> BundleLoader {
+        self.gatekeeper = gatekeeper;
+        self
     }
 
     /// The names `/health?bundles` waits for.
@@ -45,6 +55,12 @@ impl BundleLoader {
     /// Reads bundles whose files changed since the last call (all of them when `force`) and
     /// activates the resulting set. Returns true when a new snapshot was activated.
     pub fn reload(&mut self, app: &App, force: bool) -> bool {
+        let bundles = self.reload_bundles(app, force);
+        let gatekeeper = self.gatekeeper.reload(app, force);
+        bundles || gatekeeper
+    }
+
+    fn reload_bundles(&mut self, app: &App, force: bool) -> bool {
         let mut candidate = self.active.clone();
         let mut changed = Vec::new();
         for (i, source) in self.sources.iter().enumerate() {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use rego_runtime::RegoVersion;
 use rego_runtime::limits::DEFAULT_EVALUATION_TIMEOUT;
+use rego_runtime::rego::DEFAULT_DECISION_CACHE_ENTRIES;
 use serde_json::Value as Json;
 
 use crate::cli::{LogFormat, LogLevel, RunArgs};
@@ -39,6 +40,12 @@ pub struct Config {
     pub body_limits: BodyLimits,
     pub tls: Option<TlsFiles>,
     pub watch_interval: Duration,
+    /// `--gatekeeper` paths: ConstraintTemplates and Constraints.
+    pub gatekeeper: Vec<PathBuf>,
+    /// `--inventory` paths: objects for Gatekeeper's `data.inventory`.
+    pub inventory: Vec<PathBuf>,
+    /// Decisions kept per snapshot for repeated inputs of deterministic policies; 0 is off.
+    pub decision_cache_entries: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -88,6 +95,13 @@ impl Config {
             Some(Json::String(text)) => parse_duration(text)?,
             Some(other) => bail!("evaluation_timeout must be a duration like \"5s\", got {other}"),
         };
+        let decision_cache_entries = match lookup(&tree, "decision_cache.max_entries") {
+            None => DEFAULT_DECISION_CACHE_ENTRIES,
+            Some(value) => value
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .with_context(|| format!("decision_cache.max_entries must be a number of entries, got {value}"))?,
+        };
         let body_limits = BodyLimits {
             max_bytes: size(&tree, "server.decoding.max_length", DEFAULT_MAX_BODY_BYTES)?,
             max_gzip_bytes: size(
@@ -112,6 +126,9 @@ impl Config {
             body_limits,
             tls,
             watch_interval: DEFAULT_WATCH_INTERVAL,
+            gatekeeper: args.gatekeeper.clone(),
+            inventory: args.inventory.clone(),
+            decision_cache_entries,
         })
     }
 }

@@ -39,15 +39,24 @@ use store::Store;
 /// # Errors
 /// Only if the engine cannot start.
 pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
-    let store = Store::new(Arc::new(RegoEngine))?;
-    let mut loader = BundleLoader::new(&config.bundles, config.default_rego_version);
+    let store = Store::new(Arc::new(RegoEngine::new(config.decision_cache_entries)))?;
+    let mut loader =
+        BundleLoader::new(&config.bundles, config.default_rego_version).with_gatekeeper(
+            gatekeeper::loader::GatekeeperLoader::new(&config.gatekeeper, &config.inventory),
+        );
+    let metrics = Metrics::new();
+    let gatekeeper = gatekeeper::Door::new(&metrics)?;
     let app = Arc::new(App {
         config,
         store,
-        metrics: Metrics::new(),
+        metrics,
         bundles: BundleStatus::default(),
+        gatekeeper,
     });
     app.bundles.expect(loader.names());
     loader.reload(&app, true);
+    app.gatekeeper
+        .metrics
+        .observe_state(&app.store.snapshot().gatekeeper);
     Ok((app, loader))
 }

@@ -79,6 +79,24 @@ pub enum Input<'a> {
     Json(&'a str),
     /// An already-built value.
     Value(&'a Value),
+    /// A value already converted for an engine with [`Engine::prepare_input`]: one input
+    /// evaluated against many prepared policies (Gatekeeper's templates) is converted once.
+    Prepared(&'a PreparedInput),
+}
+
+/// An input converted once into an engine's own representation.
+#[derive(Clone)]
+pub struct PreparedInput {
+    /// The value itself, for engines that did not prepare it.
+    pub value: Value,
+    /// The engine's own form; engines downcast it.
+    pub engine_form: Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl fmt::Debug for PreparedInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedInput").field("value", &self.value).finish_non_exhaustive()
+    }
 }
 
 /// The answer to one evaluation.
@@ -107,6 +125,14 @@ pub trait Engine: Send + Sync {
     /// # Errors
     /// [`Error::Compile`] with every problem found, located in the user's source.
     fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error>;
+
+    /// Converts an input once, for many evaluations (see [`Input::Prepared`]).
+    fn prepare_input(&self, value: &Value) -> PreparedInput {
+        PreparedInput {
+            value: value.clone(),
+            engine_form: Arc::new(()),
+        }
+    }
 }
 
 /// A snapshot's policies, compiled and ready; shared by every request on that snapshot.

@@ -8,6 +8,7 @@
 //! - [`limits`], [`error`]: evaluation limits and the crate's error type.
 
 pub mod builtins;
+pub mod decision_cache;
 pub mod engine;
 pub mod error;
 pub mod limits;
@@ -16,7 +17,7 @@ pub mod value;
 
 pub use engine::{
     Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicyModule, PolicySet, Prepared,
-    RegoVersion, RuleInfo,
+    PreparedInput, RegoVersion, RuleInfo,
 };
 pub use error::{Error, Location, Problem};
 pub use limits::Limits;

@@ -44,7 +44,7 @@ impl Target for RegoTarget {
             .clone()
             .map(Value::from)
             .unwrap_or_else(Value::empty_object);
-        let prepared = match RegoEngine.prepare(&PolicySet {
+        let prepared = match RegoEngine::default().prepare(&PolicySet {
             modules,
             data,
             disabled_builtins: Vec::new(),
@@ -87,7 +87,7 @@ impl Target for RegoTarget {
 
 /// Evaluates an `input_term` (Rego term text, sets allowed) into a value.
 fn evaluate_term(term: &str) -> Result<Value, Error> {
-    let prepared = RegoEngine.prepare(&PolicySet::default())?;
+    let prepared = RegoEngine::default().prepare(&PolicySet::default())?;
     let query = format!("__input_term := {term}");
     let evaluation = prepared.evaluate(
         Entrypoint::Query(&query),

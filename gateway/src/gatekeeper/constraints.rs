@@ -148,8 +148,8 @@ pub fn prepare(object: &Value, template: &Template) -> Result<PreparedConstraint
     };
 
     if !is_dns1123_subdomain(&name) {
-        return Err(invalid(format!(
-            "invalid name: \"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\""
+        return Err(invalid(String::from(
+            "invalid name: \"a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\"",
         )));
     }
     if kind != template.kind {
@@ -168,7 +168,7 @@ pub fn prepare(object: &Value, template: &Template) -> Result<PreparedConstraint
     let mut errors = Vec::new();
     crd.validate(object, "", &mut errors);
     for error in &mut errors {
-        error.path = error.path.trim_start_matches('.').to_string();
+        error.root = "[].";
     }
     if !errors.is_empty() {
         return Err(ConstraintError::Schema(schema::aggregate(&errors)));
@@ -385,7 +385,7 @@ mod tests {
         let error = prepare(&constraint("{parameters: {labels: owner}}"), &t).expect_err("bad");
         assert_eq!(
             error.to_string(),
-            "schema validation failed: spec.parameters.labels: Invalid value: \"string\": spec.parameters.labels in body must be of type array: \"string\""
+            "schema validation failed: [].spec.parameters.labels: Invalid value: \"string\": spec.parameters.labels in body must be of type array: \"string\""
         );
         assert!(matches!(error, ConstraintError::Schema(_)));
         let unknown = prepare(&constraint("{parameters: {other: 1}}"), &t).expect_err("unknown");

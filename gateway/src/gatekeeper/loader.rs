@@ -20,6 +20,7 @@ pub struct GatekeeperLoader {
 }
 
 impl GatekeeperLoader {
+    /// Watches `manifests` (templates and constraints) and `inventory` (objects) paths.
     pub fn new(manifests: &[PathBuf], inventory: &[PathBuf]) -> GatekeeperLoader {
         GatekeeperLoader {
             manifests: manifests.iter().map(FileSource::new).collect(),
@@ -33,10 +34,9 @@ impl GatekeeperLoader {
     pub fn reload(&mut self, app: &App, force: bool) -> bool {
         let mut activated = false;
         let prints: Vec<Fingerprint> = self.manifests.iter().map(FileSource::fingerprint).collect();
-        if !self.manifests.is_empty()
-            && (force || self.manifest_prints.as_ref() != Some(&prints))
-        {
+        if !self.manifests.is_empty() && (force || self.manifest_prints.as_ref() != Some(&prints)) {
             self.manifest_prints = Some(prints);
+            let started = std::time::Instant::now();
             match read_all(&self.manifests) {
                 Ok(objects_read) => {
                     let updated = app.store.update(|contents| {
@@ -49,6 +49,11 @@ impl GatekeeperLoader {
                                 tracing::warn!(object = %object, "not a ConstraintTemplate or Constraint; ignored");
                             }
                             activated = true;
+                            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                            tracing::info!(
+                                elapsed_ms,
+                                "Gatekeeper objects read, compiled and activated"
+                            );
                             report(app);
                         }
                         Err(error) => {
@@ -56,30 +61,35 @@ impl GatekeeperLoader {
                         }
                     }
                 }
-                Err(error) => tracing::error!(error = %error, "reading Gatekeeper objects failed; the previous ones keep serving"),
+                Err(error) => {
+                    tracing::error!(error = %error, "reading Gatekeeper objects failed; the previous ones keep serving")
+                }
             }
         }
         let prints: Vec<Fingerprint> = self.inventory.iter().map(FileSource::fingerprint).collect();
-        if !self.inventory.is_empty()
-            && (force || self.inventory_prints.as_ref() != Some(&prints))
+        if !self.inventory.is_empty() && (force || self.inventory_prints.as_ref() != Some(&prints))
         {
             self.inventory_prints = Some(prints);
             match read_all(&self.inventory) {
                 Ok(objects_read) => {
                     let objects_read = objects::flatten_lists(objects_read);
                     let count = objects_read.len();
-                    let updated = app
-                        .store
-                        .update(|contents| contents.gatekeeper.replace_file_inventory(objects_read));
+                    let updated = app.store.update(|contents| {
+                        contents.gatekeeper.replace_file_inventory(objects_read)
+                    });
                     match updated {
                         Ok(()) => {
                             tracing::info!(objects = count, "inventory loaded");
                             activated = true;
                         }
-                        Err(error) => tracing::error!(error = %error, "inventory not loaded; the previous one keeps serving"),
+                        Err(error) => {
+                            tracing::error!(error = %error, "inventory not loaded; the previous one keeps serving")
+                        }
                     }
                 }
-                Err(error) => tracing::error!(error = %error, "reading inventory files failed; the previous inventory keeps serving"),
+                Err(error) => {
+                    tracing::error!(error = %error, "reading inventory files failed; the previous inventory keeps serving")
+                }
             }
         }
         activated
@@ -101,7 +111,9 @@ fn report(app: &App) {
     for template in state.templates.values() {
         match template.problem() {
             None => tracing::info!(template = %template.name, "ConstraintTemplate active"),
-            Some(problem) => tracing::error!(template = %template.name, code = problem.code, error = %problem.message, "ConstraintTemplate has errors"),
+            Some(problem) => {
+                tracing::error!(template = %template.name, code = problem.code, error = %problem.message, "ConstraintTemplate has errors")
+            }
         }
     }
     for constraint in state.constraints.values() {

@@ -37,6 +37,9 @@ pub struct KindsEntry {
     pub kinds: Vec<String>,
 }
 
+/// One top-level matcher.
+type Check = fn(&Match, &Matchable<'_>) -> Result<bool, String>;
+
 /// A constraint's `spec.match`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Match {
@@ -95,7 +98,7 @@ impl Match {
     /// `failed to run Match criteria: <why>` when a matcher cannot decide (a namespaced
     /// object whose Namespace is unknown under a namespaceSelector, a bad source).
     pub fn matches(&self, target: &Matchable<'_>) -> Result<bool, String> {
-        let checks: [fn(&Match, &Matchable<'_>) -> Result<bool, String>; 8] = [
+        let checks: [Check; 8] = [
             kinds_match,
             scope_match,
             namespaces_match,

@@ -85,7 +85,10 @@ impl GatekeeperMetrics {
             &["status"],
         )?;
         let constraints = IntGaugeVec::new(
-            Opts::new("gatekeeper_constraints", "Current number of known constraints"),
+            Opts::new(
+                "gatekeeper_constraints",
+                "Current number of known constraints",
+            ),
             &["enforcement_action", "status"],
         )?;
         let audit_duration = HistogramVec::new(
@@ -163,9 +166,11 @@ impl GatekeeperMetrics {
     /// Records an audit run: its duration, start time and violations per action.
     pub fn observe_audit(&self, started_unix: i64, elapsed: Duration, by_action: &[(String, u64)]) {
         self.audit_duration
-            .with_label_values(&[])
+            .with_label_values::<&str>(&[])
             .observe(elapsed.as_secs_f64());
-        self.audit_last_run.with_label_values(&[]).set(started_unix);
+        self.audit_last_run
+            .with_label_values::<&str>(&[])
+            .set(started_unix);
         self.violations.reset();
         for (action, count) in by_action {
             self.violations

@@ -42,6 +42,7 @@ pub enum ReviewError {
 
 /// The Namespace of a namespaced request, looked up by name; `None` when unknown.
 pub trait NamespaceLookup {
+    /// The Namespace object called `name`, if known.
     fn namespace(&self, name: &str) -> Option<Value>;
 }
 

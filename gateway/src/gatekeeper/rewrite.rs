@@ -135,7 +135,7 @@ pub fn outline(source: &str) -> Outline {
             {
                 outline.has_violation = true;
             }
-            (Kind::Ident, "data") if !previous.is_some_and(|p| p.text(source) == ".") => {
+            (Kind::Ident, "data") if previous.is_none_or(|p| p.text(source) != ".") => {
                 let (reference, next) = read_ref(source, &tokens, i, false);
                 outline.data_refs.extend(reference);
                 i = next.max(i + 1);
@@ -383,12 +383,12 @@ mod tests {
 
     #[test]
     fn libs_move_under_libs() {
-        let source = "package lib.exempt\n\nis_exempt(c) { data.lib[\"other\"].f(c) }\n";
+        let source = "package lib.exempt\n\nis_exempt(c) { data[\"lib\"].other.f(c) }\n";
         let o = outline(source);
         check_lib_package(&o).expect("lib package");
         assert_eq!(
             apply(source, &o, Role::Lib),
-            "package libs.lib.exempt\n\nis_exempt(c) { data[\"libs\"][\"lib\"][\"other\"].f(c) }\n"
+            "package libs.lib.exempt\n\nis_exempt(c) { data[\"libs\"][\"lib\"].other.f(c) }\n"
         );
     }
 }

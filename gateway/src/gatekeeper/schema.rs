@@ -35,6 +35,9 @@ pub struct Schema {
 pub struct FieldError {
     pub path: String,
     pub kind: FieldErrorKind,
+    /// Printed before the field path only (not inside the detail): Kubernetes prints a
+    /// custom resource's errors under an unnamed root path, as `[].spec...`.
+    pub root: &'static str,
 }
 
 /// What is wrong with a field.
@@ -57,28 +60,34 @@ impl fmt::Display for FieldError {
         match &self.kind {
             FieldErrorKind::Type { want, found } => write!(
                 f,
-                "{path}: Invalid value: \"{found}\": {path} in body must be of type {want}: \"{found}\"",
+                "{root}{path}: Invalid value: \"{found}\": {path} in body must be of type {want}: \"{found}\"",
+                root = self.root,
                 path = self.path
             ),
-            FieldErrorKind::Required => write!(f, "{}: Required value", self.path),
+            FieldErrorKind::Required => write!(f, "{}{}: Required value", self.root, self.path),
             FieldErrorKind::Enum { value, allowed } => {
                 let quoted: Vec<String> = allowed.iter().map(|v| format!("{v:?}")).collect();
                 write!(
                     f,
-                    "{}: Unsupported value: {value}: supported values: {}",
+                    "{}{}: Unsupported value: {value}: supported values: {}",
+                    self.root,
                     self.path,
                     quoted.join(", ")
                 )
             }
             FieldErrorKind::Invalid { value, detail } => {
-                write!(f, "{}: Invalid value: {value}: {detail}", self.path)
+                write!(
+                    f,
+                    "{}{}: Invalid value: {value}: {detail}",
+                    self.root, self.path
+                )
             }
             FieldErrorKind::TooLong(max) => {
                 let unit = if *max == 1 { "byte" } else { "bytes" };
                 write!(
                     f,
-                    "{}: Too long: may not be more than {max} {unit}",
-                    self.path
+                    "{}{}: Too long: may not be more than {max} {unit}",
+                    self.root, self.path
                 )
             }
         }
@@ -208,6 +217,7 @@ impl Schema {
         if matches!(value, Value::Null) {
             if !self.nullable && !self.type_name.is_empty() {
                 errors.push(FieldError {
+                    root: "",
                     path: path.to_string(),
                     kind: FieldErrorKind::Type {
                         want: self.type_name.clone(),
@@ -224,6 +234,7 @@ impl Schema {
                 self.type_name.clone()
             };
             errors.push(FieldError {
+                root: "",
                 path: path.to_string(),
                 kind: FieldErrorKind::Type {
                     want,
@@ -234,6 +245,7 @@ impl Schema {
         }
         if !self.enumeration.is_empty() && !self.enumeration.contains(value) {
             errors.push(FieldError {
+                root: "",
                 path: path.to_string(),
                 kind: FieldErrorKind::Enum {
                     value: go_value(value),
@@ -247,6 +259,7 @@ impl Schema {
                     && text.len() as u64 > max
                 {
                     errors.push(FieldError {
+                        root: "",
                         path: path.to_string(),
                         kind: FieldErrorKind::TooLong(max),
                     });
@@ -255,6 +268,7 @@ impl Schema {
                     && !pattern.is_match(text)
                 {
                     errors.push(FieldError {
+                        root: "",
                         path: path.to_string(),
                         kind: FieldErrorKind::Invalid {
                             value: format!("{:?}", &**text),
@@ -267,6 +281,7 @@ impl Schema {
                 for name in &self.required {
                     if !entries.contains_key(&Value::string(name)) {
                         errors.push(FieldError {
+                            root: "",
                             path: join(path, name),
                             kind: FieldErrorKind::Required,
                         });

@@ -105,7 +105,9 @@ impl GatekeeperContents {
             .templates
             .get(&template_name)
             .and_then(|entry| Template::from_object(&entry.object).ok())
-            .ok_or_else(|| Refusal::Constraint(ConstraintError::MissingTemplate(template_name)))?;
+            .ok_or(Refusal::Constraint(ConstraintError::MissingTemplate(
+                template_name,
+            )))?;
         constraints::prepare(&object, &template).map_err(Refusal::Constraint)?;
         let name = objects::name(&object).to_string();
         self.constraints.insert(

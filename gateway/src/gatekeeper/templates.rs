@@ -379,14 +379,15 @@ mod tests {
     fn compiles_and_reports_disabled_http_send() {
         let t = template(BASE).expect("template");
         let code = t.rego.expect("rego");
-        let compiled = compile(&RegoEngine, &code, &Value::empty_object()).expect("compiles");
+        let compiled =
+            compile(&RegoEngine::default(), &code, &Value::empty_object()).expect("compiles");
         assert!(!compiled.referential);
         let http = RegoCode {
             rego: "package x\nviolation[{\"msg\": m}] {\n  r := http.send({\"method\": \"get\", \"url\": \"http://x\"})\n  m := r.body\n}\n".into(),
             libs: vec![],
             version: RegoVersion::V0,
         };
-        let problem = compile(&RegoEngine, &http, &Value::empty_object())
+        let problem = compile(&RegoEngine::default(), &http, &Value::empty_object())
             .err()
             .expect("http.send refused");
         assert_eq!(problem.code, CODE_INGEST_ERROR);

@@ -73,7 +73,7 @@ fn read_file(file: &Path) -> Result<Vec<Value>, String> {
 /// # Errors
 /// The first template, constraint or object gator would refuse, worded as gator words it.
 pub fn review_all(inputs: &[Value], limits: &Limits) -> Result<Vec<Finding>, String> {
-    let engine = RegoEngine;
+    let engine = RegoEngine::default();
     let mut contents = GatekeeperContents::default();
     let is_template = |o: &Value| {
         objects::group_of(objects::api_version(o)) == templates::GROUP

@@ -138,7 +138,7 @@ pub fn run(
     for path in paths {
         suites.extend(read_suites(path).map_err(|e| format!("listing test files: {e}"))?);
     }
-    let engine = RegoEngine;
+    let engine = RegoEngine::default();
     let mut results = Vec::new();
     for suite in &suites {
         results.push(run_suite(&engine, suite, filter, limits));

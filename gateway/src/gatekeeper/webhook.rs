@@ -82,8 +82,7 @@ fn decide(app: &App, bytes: &[u8]) -> (Response, Option<AdmissionStatus>, bool) 
     let decoded = match decode(bytes) {
         Ok(decoded) => decoded,
         Err(message) => {
-            let response =
-                error::admission_error(AdmitError::Decode(message), String::new(), None);
+            let response = error::admission_error(AdmitError::Decode(message), String::new(), None);
             return (response, None, false);
         }
     };
@@ -102,7 +101,12 @@ fn decide(app: &App, bytes: &[u8]) -> (Response, Option<AdmissionStatus>, bool) 
     };
     if objects::str_at(&request, &["userInfo", "username"]) == GATEKEEPER_USER {
         return (
-            allowed(&uid, &version, "Gatekeeper does not self-manage", Vec::new()),
+            allowed(
+                &uid,
+                &version,
+                "Gatekeeper does not self-manage",
+                Vec::new(),
+            ),
             Some(AdmissionStatus::Allow),
             dry_run,
         );
@@ -256,7 +260,10 @@ fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 
 /// Gatekeeper validates its own objects at admission: a template's structure (not its
 /// Rego), a constraint against its template's schema and selectors.
-fn validate_gatekeeper_object(request: &Value, contents: &GatekeeperContents) -> Result<(), String> {
+fn validate_gatekeeper_object(
+    request: &Value,
+    contents: &GatekeeperContents,
+) -> Result<(), String> {
     if objects::str_at(request, &["operation"]) == "DELETE" {
         return Ok(());
     }

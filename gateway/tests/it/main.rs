@@ -4,5 +4,7 @@
 mod cli;
 mod client;
 mod differential;
+mod gatekeeper;
+mod gatekeeper_conformance;
 mod opa_api;
 mod support;

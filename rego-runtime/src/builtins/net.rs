@@ -34,8 +34,9 @@ const fn builtin(
     }
 }
 
-/// Expanding more addresses than this would exhaust memory; OPA has no limit and would.
-const MAX_EXPANSION: u128 = 1 << 24;
+/// Expanding more addresses than this (a /12 of IPv4) would take gigabytes; OPA has no limit
+/// and would.
+const MAX_EXPANSION: u128 = 1 << 20;
 
 /// A network: its first address, prefix length and family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

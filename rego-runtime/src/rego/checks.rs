@@ -39,6 +39,18 @@ pub fn undefined_functions(engine: &mut regorus::Engine, disabled: &[String]) ->
     problems
 }
 
+/// True when any module calls one of `names` (by its plain builtin name).
+pub fn calls_any(engine: &mut regorus::Engine, names: &[&str]) -> bool {
+    let modules = engine.get_modules().clone();
+    let mut found = false;
+    for module in modules.iter() {
+        for rule in &module.policy {
+            for_each_call(rule, &mut |name, _| found |= names.contains(&name));
+        }
+    }
+    found
+}
+
 /// What names mean inside one module: its package, its import aliases, all functions.
 struct Scope<'a> {
     package: String,

@@ -103,7 +103,10 @@ pub fn evaluation_problem(text: &str) -> Problem {
             "eval_cancel_error",
             "caller cancelled query execution".to_string(),
         )
-    } else if lower.contains("multiple outputs") || lower.contains("conflict") {
+    } else if lower.contains("multiple outputs")
+        || lower.contains("conflict")
+        || lower.contains("generated multiple times")
+    {
         ("eval_conflict_error", conflict_message(&lower).to_string())
     } else if lower.contains("could not find function") {
         ("rego_type_error", parsed.message.to_string())
@@ -120,12 +123,23 @@ pub fn evaluation_problem(text: &str) -> Problem {
 /// OPA's wording for the conflict regorus found.
 fn conflict_message(lower: &str) -> &'static str {
     if lower.contains("function") {
-        "functions must not produce multiple outputs for same inputs"
+        FUNCTION_CONFLICT
     } else if lower.contains("object") || lower.contains("key") {
-        "object keys must be unique"
+        OBJECT_KEYS_MUST_BE_UNIQUE
     } else {
-        "complete rules must not produce multiple outputs"
+        COMPLETE_RULE_CONFLICT
     }
+}
+
+/// regorus's conflict kinds, as OPA words them before naming the rule (the engine adds the
+/// rule's path, which only it knows).
+pub const COMPLETE_RULE_CONFLICT: &str = "complete rules must not produce multiple outputs";
+pub const FUNCTION_CONFLICT: &str = "functions must not produce multiple outputs for same inputs";
+pub const OBJECT_KEYS_MUST_BE_UNIQUE: &str = "object keys must be unique";
+
+/// True when regorus raised `text` while analysing (not evaluating) a query.
+pub fn is_analysis_error(text: &str) -> bool {
+    compile_problem(text).code != "rego_compile_error"
 }
 
 #[cfg(test)]

@@ -2,20 +2,22 @@
 //! snapshot; requests evaluate on pooled clones of that prepared engine.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crossbeam_queue::ArrayQueue;
 use regorus::Value as RegoValue;
 use regorus::utils::limits::ExecutionTimerConfig;
+use regorus::PolicyLengthConfig;
 
 use super::convert::{from_regorus, to_regorus};
 use super::lowering::Lowered;
+use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use super::{checks, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
 use crate::engine::{
-    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet, Prepared, RegoVersion,
+    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet, Prepared, PreparedInput, RegoVersion,
     RuleInfo,
 };
 use crate::error::{Error, Problem};
@@ -24,16 +26,117 @@ use crate::limits::Limits;
 /// How many idle evaluators a prepared policy keeps; more requests at once clone the base.
 const POOL_CAPACITY: usize = 64;
 
+/// regorus's defaults (1 MiB files, 20,000 lines, 1,024 columns) refuse modules OPA loads
+/// (bundle files may reach 1 GiB, and embedded keys or certificates make long lines).
+const LENGTH_LIMITS: PolicyLengthConfig = PolicyLengthConfig {
+    max_col: NonZeroU32::new(1 << 24).unwrap(),
+    max_file_bytes: NonZeroUsize::new(1 << 30).unwrap(),
+    max_lines: NonZeroUsize::new(1 << 24).unwrap(),
+};
+
 /// How many evaluation steps pass between two clock checks of the time limit.
 const TIMER_CHECK_INTERVAL: u32 = 64;
 
+/// How many decisions a prepared snapshot keeps for repeated inputs unless configured.
+pub const DEFAULT_DECISION_CACHE_ENTRIES: usize = 10_000;
+
 /// The regorus-backed Rego engine.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RegoEngine;
+#[derive(Clone, Debug)]
+pub struct RegoEngine {
+    /// Decisions kept per snapshot for repeated inputs (0 turns the cache off); only
+    /// deterministic policies use it (see [`crate::decision_cache`]).
+    decision_cache_entries: usize,
+    /// Top-level data documents already converted to regorus values, by identity: policy sets
+    /// that share a document (every Gatekeeper template sees the same inventory) share one
+    /// converted copy instead of holding one each.
+    converted_data: Arc<Mutex<Vec<(Value, RegoValue)>>>,
+}
+
+impl Default for RegoEngine {
+    fn default() -> Self {
+        RegoEngine::new(DEFAULT_DECISION_CACHE_ENTRIES)
+    }
+}
+
+impl RegoEngine {
+    /// An engine whose snapshots keep up to `decision_cache_entries` decisions.
+    pub fn new(decision_cache_entries: usize) -> RegoEngine {
+        RegoEngine {
+            decision_cache_entries,
+            converted_data: Arc::default(),
+        }
+    }
+
+    /// `data` in regorus's form, reusing conversions of top-level documents shared by
+    /// identity with earlier policy sets.
+    fn convert_data(&self, data: &Value) -> RegoValue {
+        let Some(entries) = data.as_object() else {
+            return to_regorus(data);
+        };
+        let mut memo = self.converted_data.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget documents nobody else holds any more; their addresses could be reused.
+        memo.retain(|(value, _)| shared_elsewhere(value));
+        let mut converted = BTreeMap::new();
+        for (key, value) in entries.iter() {
+            let hit = memo
+                .iter()
+                .find(|(known, _)| same_allocation(known, value))
+                .map(|(_, rego)| rego.clone());
+            let rego = hit.unwrap_or_else(|| {
+                let rego = to_regorus(value);
+                if is_large(value) {
+                    memo.push((value.clone(), rego.clone()));
+                }
+                rego
+            });
+            converted.insert(to_regorus(key), rego);
+        }
+        RegoValue::from(converted)
+    }
+}
+
+/// True when two values are the same allocation (cheap clones of one document).
+fn same_allocation(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
+        (Value::Array(x), Value::Array(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    }
+}
+
+/// True when something besides the memo still holds the document.
+fn shared_elsewhere(value: &Value) -> bool {
+    match value {
+        Value::Object(x) => Arc::strong_count(x) > 1,
+        Value::Array(x) => Arc::strong_count(x) > 1,
+        _ => false,
+    }
+}
+
+/// Only documents worth remembering: each memo entry costs a comparison per prepare.
+fn is_large(value: &Value) -> bool {
+    match value {
+        Value::Object(entries) => entries.len() >= 16,
+        Value::Array(items) => items.len() >= 16,
+        _ => false,
+    }
+}
 
 impl Engine for RegoEngine {
     fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error> {
-        Ok(Arc::new(PreparedRego::new(policies)?))
+        let data = self.convert_data(&policies.data);
+        Ok(Arc::new(PreparedRego::new(
+            policies,
+            data,
+            self.decision_cache_entries,
+        )?))
+    }
+
+    fn prepare_input(&self, value: &Value) -> PreparedInput {
+        PreparedInput {
+            value: value.clone(),
+            engine_form: Arc::new(to_regorus(value)),
+        }
     }
 }
 
@@ -44,8 +147,12 @@ pub struct PreparedRego {
     lowered: HashMap<String, Lowered>,
     idle: ArrayQueue<regorus::Engine>,
     rules: Vec<RuleInfo>,
+    /// Every rule and function definition, to name the rule in conflict errors.
+    definitions: Vec<rule_paths::Definition>,
     /// Every rule path as `data.a.b` text; exact paths evaluate through the faster rule API.
     rule_paths: HashSet<String>,
+    /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
+    decisions: Option<DecisionCache>,
 }
 
 impl PreparedRego {
@@ -53,8 +160,13 @@ impl PreparedRego {
     ///
     /// # Errors
     /// Every parse problem at once, or the first analysis problem.
-    pub fn new(policies: &PolicySet) -> Result<PreparedRego, Error> {
+    pub fn new(
+        policies: &PolicySet,
+        data: RegoValue,
+        decision_cache_entries: usize,
+    ) -> Result<PreparedRego, Error> {
         let mut engine = regorus::Engine::new();
+        engine.set_policy_length_config(LENGTH_LIMITS);
         engine.set_gather_prints(true);
         extensions::install(&mut engine).map_err(|e| Error::Internal(e.to_string()))?;
 
@@ -86,7 +198,7 @@ impl PreparedRego {
             return Err(Error::Compile(remap(problems)));
         }
 
-        engine.add_data(to_regorus(&policies.data)).map_err(|e| {
+        engine.add_data(data).map_err(|e| {
             Error::Compile(remap(vec![diagnostics::compile_problem(&e.to_string())]))
         })?;
 
@@ -97,12 +209,27 @@ impl PreparedRego {
         })?;
         let _ = engine.take_prints();
 
-        let mut rules = rule_paths::collect(&mut engine);
-        for rule in &mut rules {
-            if let Some(lowered) = lowered_files.get(&rule.location.file) {
-                rule.location.col = lowered.original_col(rule.location.row, rule.location.col);
+        let deterministic = !checks::calls_any(&mut engine, &NONDETERMINISTIC);
+        let decisions = if deterministic {
+            DecisionCache::new(decision_cache_entries)
+        } else {
+            None
+        };
+        let mut definitions = rule_paths::definitions(&mut engine);
+        for definition in &mut definitions {
+            if let Some(lowered) = lowered_files.get(&definition.location.file) {
+                definition.location.col =
+                    lowered.original_col(definition.location.row, definition.location.col);
             }
         }
+        let rules: Vec<RuleInfo> = definitions
+            .iter()
+            .filter(|d| !d.function)
+            .map(|d| RuleInfo {
+                path: d.path.clone(),
+                location: d.location.clone(),
+            })
+            .collect();
         let rule_paths = rules
             .iter()
             .filter_map(|rule| {
@@ -116,7 +243,9 @@ impl PreparedRego {
             lowered: lowered_files,
             idle: ArrayQueue::new(POOL_CAPACITY),
             rules,
+            definitions,
             rule_paths,
+            decisions,
         })
     }
 
@@ -138,6 +267,10 @@ impl PreparedRego {
                 RegoValue::from_json_str(text).map_err(|e| Error::InvalidInput(e.to_string()))?
             }
             Input::Value(value) => to_regorus(value),
+            Input::Prepared(prepared) => match prepared.engine_form.downcast_ref::<RegoValue>() {
+                Some(converted) => converted.clone(),
+                None => to_regorus(&prepared.value),
+            },
         });
         let evaluation_error = |e: anyhow::Error| {
             let problem = diagnostics::evaluation_problem(&e.to_string());
@@ -187,6 +320,41 @@ impl Prepared for PreparedRego {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
+        let cache_key = match (&self.decisions, entrypoint, input) {
+            (Some(_), Entrypoint::Data(path), Input::Json(text)) => {
+                rule_text(path).and_then(|rule| DecisionCache::key(&rule, limits.strict_builtin_errors, text))
+            }
+            _ => None,
+        };
+        if let (Some(cache), Some(key)) = (&self.decisions, &cache_key) {
+            if let Some(decision) = cache.get(key) {
+                return Ok(Evaluation {
+                    outcome: Outcome::Document(decision),
+                    prints: Vec::new(),
+                });
+            }
+        }
+        let evaluation = self.evaluate_uncached(entrypoint, input, limits)?;
+        if let (Some(cache), Some(key), Outcome::Document(decision)) =
+            (&self.decisions, cache_key, &evaluation.outcome)
+        {
+            cache.put(key, decision.clone());
+        }
+        Ok(evaluation)
+    }
+
+    fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+}
+
+impl PreparedRego {
+    fn evaluate_uncached(
+        &self,
+        entrypoint: Entrypoint<'_>,
+        input: Input<'_>,
+        limits: &Limits,
+    ) -> Result<Evaluation, Error> {
         let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             extensions::with_strictness(limits.strict_builtin_errors, || {
@@ -207,10 +375,6 @@ impl Prepared for PreparedRego {
             Err(panic) => Err(Error::Internal(panic_message(&*panic))),
         }
     }
-
-    fn rules(&self) -> &[RuleInfo] {
-        &self.rules
-    }
 }
 
 impl PreparedRego {
@@ -223,9 +387,38 @@ impl PreparedRego {
                     .map(|p| remap_problem(&self.lowered, p))
                     .collect(),
             ),
-            Error::Evaluation(problem) => Error::Evaluation(remap_problem(&self.lowered, problem)),
+            Error::Evaluation(problem) => {
+                Error::Evaluation(self.name_conflict(remap_problem(&self.lowered, problem)))
+            }
             other => other,
         }
+    }
+
+    /// OPA names the rule in a conflict: `rule data.p produced conflicting values`,
+    /// `function data.f produced conflicting values for the same inputs`; a rule with a
+    /// dynamic key (a partial object) conflicts as `object keys must be unique`.
+    fn name_conflict(&self, mut problem: Problem) -> Problem {
+        let Some(location) = &problem.location else {
+            return problem;
+        };
+        let defined_here = self
+            .definitions
+            .iter()
+            .find(|d| d.location.file == location.file && d.location.row == location.row);
+        let Some(definition) = defined_here else {
+            return problem;
+        };
+        let path = format!("data.{}", definition.path.join("."));
+        if problem.message == diagnostics::COMPLETE_RULE_CONFLICT {
+            problem.message = if definition.static_head {
+                format!("rule {path} produced conflicting values")
+            } else {
+                diagnostics::OBJECT_KEYS_MUST_BE_UNIQUE.to_string()
+            };
+        } else if problem.message == diagnostics::FUNCTION_CONFLICT {
+            problem.message = format!("function {path} produced conflicting values for the same inputs");
+        }
+        problem
     }
 }
 
@@ -291,12 +484,17 @@ fn query_text(path: &[PathSegment]) -> String {
 /// Parses a query alone first, so that syntax errors are reported as parse errors, located in
 /// the query (OPA names no file for it).
 fn check_query_syntax(query: &str) -> Result<(), Error> {
-    let parsed =
-        regorus::Source::from_contents(String::new(), query.to_string()).and_then(|source| {
-            regorus::unstable::Parser::new(&source)?
-                .parse_user_query()
-                .map(|_| ())
-        });
+    let parsed = regorus::Source::from_contents_with_limits(
+        String::new(),
+        query.to_string(),
+        LENGTH_LIMITS.max_file_bytes,
+        LENGTH_LIMITS.max_lines,
+    )
+    .and_then(|source| {
+        let mut parser = regorus::unstable::Parser::new(&source)?;
+        parser.set_max_col(LENGTH_LIMITS.max_col);
+        parser.parse_user_query().map(|_| ())
+    });
     parsed.map_err(|e| {
         let mut problem = diagnostics::parse_problem(&e.to_string());
         if let Some(location) = &mut problem.location {
@@ -307,10 +505,11 @@ fn check_query_syntax(query: &str) -> Result<(), Error> {
 }
 
 fn query_error(text: &str) -> Error {
+    if diagnostics::is_analysis_error(text) {
+        return Error::Compile(vec![diagnostics::compile_problem(text)]);
+    }
     let problem = diagnostics::evaluation_problem(text);
-    if problem.code == "eval_internal_error" {
-        Error::Compile(vec![diagnostics::compile_problem(text)])
-    } else if problem.code.starts_with("rego_") {
+    if problem.code.starts_with("rego_") {
         Error::Compile(vec![problem])
     } else {
         Error::Evaluation(problem)

@@ -10,5 +10,5 @@ mod lowering;
 mod outline;
 mod rule_paths;
 
-pub use engine::{PreparedRego, RegoEngine};
+pub use engine::{DEFAULT_DECISION_CACHE_ENTRIES, PreparedRego, RegoEngine};
 pub use outline::{is_empty_module, package_path};

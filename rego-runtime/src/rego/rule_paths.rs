@@ -1,40 +1,52 @@
-//! Reads rule paths out of regorus's parsed modules: which `data` paths are rules, and where.
+//! Reads rule and function definitions out of regorus's parsed modules: which `data` paths
+//! are rules, where they are defined, and what kind of head they have.
 
 use regorus::unstable::{Expr, Rule, RuleHead};
 
-use crate::engine::RuleInfo;
 use crate::error::Location;
 
-/// Every rule with its path `<package>.<head>` up to the head's first dynamic key
-/// (`p[x] := ...` is the rule `p`). Functions are left out: `/v1/data` cannot call them.
-pub fn collect(engine: &mut regorus::Engine) -> Vec<RuleInfo> {
-    let mut rules = Vec::new();
+/// A rule or function definition: its path, where it is, and what kind of head it has.
+#[derive(Clone, Debug)]
+pub struct Definition {
+    /// Package then head, up to the head's first dynamic key (`p[x] := ...` gives `p`).
+    pub path: Vec<String>,
+    pub location: Location,
+    pub function: bool,
+    /// False when the head has a dynamic key (a partial set or object).
+    pub static_head: bool,
+}
+
+/// Every rule and function definition of the engine's modules, in source order.
+pub fn definitions(engine: &mut regorus::Engine) -> Vec<Definition> {
+    let mut found = Vec::new();
     for module in engine.get_modules().iter() {
         let mut package = Vec::new();
         static_components(&module.package.refr, &mut package);
         for rule in &module.policy {
-            let head = match rule.as_ref() {
+            let (head, function, keyed) = match rule.as_ref() {
                 Rule::Spec { head, .. } => match head {
-                    RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } => refr,
-                    RuleHead::Func { .. } => continue,
+                    RuleHead::Compr { refr, .. } => (refr, false, false),
+                    RuleHead::Set { refr, key, .. } => (refr, false, key.is_some()),
+                    RuleHead::Func { refr, .. } => (refr, true, false),
                 },
-                Rule::Default { refr, args, .. } if args.is_empty() => refr,
-                Rule::Default { .. } => continue,
+                Rule::Default { refr, args, .. } => (refr, !args.is_empty(), false),
             };
             let mut path = package.clone();
-            static_components(head, &mut path);
+            let complete = static_components(head, &mut path);
             let span = rule.span();
-            rules.push(RuleInfo {
+            found.push(Definition {
                 path,
                 location: Location {
                     file: span.source.get_path().to_string(),
                     row: span.line,
                     col: span.col,
                 },
+                function,
+                static_head: complete && !keyed,
             });
         }
     }
-    rules
+    found
 }
 
 /// Appends the leading static components of a ref (`a.b["c"][x]` gives `a`, `b`, `c`).

@@ -28,7 +28,7 @@ Lf1l9cLYBaXFV2nhAiEAkYayAq/Bv18+R2t3tjjcNTC9oLt9hY0vdRDcDV8DWvI=
 const ES256_TOKEN: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOlsiYSIsImIiXSwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJtZSIsIm5iZiI6MX0.nU245fbBv0PdIaa4s-L3zOU3qr622xyQ0Io9PrScmuPP432DtP82G0o8mLVaPXNtokuKGzDIcPUoe_LIVI1BHw";
 
 fn prepare(modules: &[(&str, RegoVersion)]) -> Arc<dyn Prepared> {
-    RegoEngine
+    RegoEngine::default()
         .prepare(&PolicySet {
             modules: modules
                 .iter()

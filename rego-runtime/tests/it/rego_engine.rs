@@ -19,7 +19,7 @@ fn module(id: &str, source: &str, rego_version: RegoVersion) -> PolicyModule {
 }
 
 fn prepare(modules: Vec<PolicyModule>, data: &str) -> Result<Arc<dyn Prepared>, Error> {
-    RegoEngine.prepare(&PolicySet {
+    RegoEngine::default().prepare(&PolicySet {
         modules,
         data: Value::from_json(data).expect("data json"),
         disabled_builtins: Vec::new(),
