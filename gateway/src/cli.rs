@@ -20,6 +20,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Review Kubernetes objects against templates and constraints (as `gator test`).
     Test(TestArgs),
+    /// Run OPA's test-case YAML (and Gatekeeper suites) and print the conformance table.
+    Conformance(crate::commands::conformance::ConformanceArgs),
 }
 
 /// Flags of `gateway verify`, as `gator verify` names them.

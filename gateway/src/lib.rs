@@ -10,6 +10,7 @@
 pub mod app;
 pub mod bundle_loader;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod gatekeeper;
 pub mod go_json;

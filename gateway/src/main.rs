@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Verify(args) => return gateway::gatekeeper::verify::main(&args),
         Command::Test(args) => return gateway::gatekeeper::test_command::main(&args),
+        Command::Conformance(args) => return gateway::commands::conformance::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -438,8 +438,34 @@ impl From<serde_json::Value> for Value {
 }
 
 impl From<&Value> for serde_json::Value {
+    /// Sets become arrays and non-string keys their JSON text, as in [`Value::to_json`];
+    /// integers beyond 64 bits become the nearest float (serde_json's value holds no more).
     fn from(value: &Value) -> Self {
-        serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+        use serde_json::Value as Json;
+        let float = |f: f64| serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number);
+        match value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) => match n {
+                Number::Int(i) => i64::try_from(*i)
+                    .map(Json::from)
+                    .or_else(|_| u64::try_from(*i).map(Json::from))
+                    .unwrap_or_else(|_| float(n.as_f64())),
+                Number::Float(_) | Number::Big(_) => match n.as_i64().filter(|_| n.is_integer()) {
+                    Some(i) if matches!(n, Number::Float(f) if f.abs() < 9.0e15) => Json::from(i),
+                    _ => float(n.as_f64()),
+                },
+            },
+            Value::String(s) => Json::String(s.to_string()),
+            Value::Array(items) => Json::Array(items.iter().map(Json::from).collect()),
+            Value::Set(items) => Json::Array(items.iter().map(Json::from).collect()),
+            Value::Object(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str().map_or_else(|| k.to_json(), String::from), Json::from(v)))
+                    .collect(),
+            ),
+        }
     }
 }
 

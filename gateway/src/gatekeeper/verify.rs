@@ -152,6 +152,59 @@ pub fn run(
     Ok(!failed)
 }
 
+/// One suite's totals, for the conformance table (`gateway conformance --gatekeeper`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuiteSummary {
+    /// The suite as gator prints it.
+    pub suite: String,
+    pub passed: usize,
+    /// Failed cases, plus one for a test or suite that failed before running cases.
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// Runs the suites under `paths` and counts cases per suite.
+///
+/// # Errors
+/// As [`run`].
+pub fn summarize(paths: &[String], limits: &Limits) -> Result<Vec<SuiteSummary>, String> {
+    let mut suites = Vec::new();
+    for path in paths {
+        suites.extend(read_suites(path).map_err(|e| format!("listing test files: {e}"))?);
+    }
+    let engine = RegoEngine::default();
+    let filter = Filter::new("")?;
+    Ok(suites
+        .iter()
+        .map(|suite| {
+            let result = run_suite(&engine, suite, &filter, limits);
+            let mut summary = SuiteSummary {
+                suite: result.shown.clone(),
+                passed: 0,
+                failed: usize::from(result.error.is_some()),
+                skipped: 0,
+            };
+            for test in &result.tests {
+                if test.skipped {
+                    summary.skipped += test.cases.len().max(1);
+                    continue;
+                }
+                if test.error.is_some() {
+                    summary.failed += 1;
+                }
+                for case in &test.cases {
+                    match (case.skipped, &case.error) {
+                        (true, _) => summary.skipped += 1,
+                        (false, Some(_)) => summary.failed += 1,
+                        (false, None) => summary.passed += 1,
+                    }
+                }
+            }
+            summary
+        })
+        .collect())
+}
+
 fn read_suites(original: &str) -> Result<Vec<Suite>, String> {
     let (original, recursive) = match original.strip_suffix("...") {
         Some(base) => (base.to_string(), true),

@@ -48,8 +48,16 @@ pub fn parse_problem(text: &str) -> Problem {
     let parsed = parse(text);
     Problem {
         code: "rego_parse_error",
-        message: parsed.message.to_string(),
+        message: opa_parse_wording(parsed.message),
         location: parsed.location,
+    }
+}
+
+/// OPA's words for parse errors regorus words differently, where the meaning is the same.
+fn opa_parse_wording(message: &str) -> String {
+    match message {
+        "invalid escape sequence" => "illegal escape sequence".to_string(),
+        other => other.to_string(),
     }
 }
 

@@ -78,12 +78,8 @@ pub fn tokenize(source: &str) -> Vec<Token> {
                 at = skip_raw(bytes, at + 1);
                 Kind::String
             }
-            b'$' if matches!(bytes.get(at + 1), Some(b'"')) => {
-                at = skip_quoted(bytes, at + 2);
-                Kind::Template
-            }
-            b'$' if matches!(bytes.get(at + 1), Some(b'`')) => {
-                at = skip_raw(bytes, at + 2);
+            b'$' if matches!(bytes.get(at + 1), Some(b'"' | b'`')) => {
+                at = skip_template(bytes, at + 1);
                 Kind::Template
             }
             b if b.is_ascii_alphabetic() || b == b'_' => {
@@ -121,6 +117,47 @@ fn skip_quoted(bytes: &[u8], mut at: usize) -> usize {
             b'\\' => at += 2,
             b'"' => return at + 1,
             b'\n' => return at,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// A template string from its opening quote: text (with escapes unless raw) and `{expr}`
+/// parts, whose expressions may hold strings and braces of their own.
+fn skip_template(bytes: &[u8], open: usize) -> usize {
+    let quote = bytes[open];
+    let mut at = open + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' if quote == b'"' => at += 2,
+            b if b == quote => return at + 1,
+            b'{' => at = skip_expression(bytes, at + 1),
+            b'\n' if quote == b'"' => return at,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// From just after a `{`, the index just after its matching `}`.
+pub(super) fn skip_expression(bytes: &[u8], mut at: usize) -> usize {
+    let mut depth = 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => at = skip_quoted(bytes, at + 1),
+            b'`' => at = skip_raw(bytes, at + 1),
+            b'{' => {
+                depth += 1;
+                at += 1;
+            }
+            b'}' => {
+                depth -= 1;
+                at += 1;
+                if depth == 0 {
+                    return at;
+                }
+            }
             _ => at += 1,
         }
     }

@@ -5,6 +5,11 @@
 //! Rewrites (each proven by corpus cases run against real OPA):
 //! - chained bodies, `head { a } { b }` (v0): regorus rejects them on partial rules and
 //!   mis-evaluates them on functions; they become `head { a } head { b }`, which means the same.
+//! - template strings, `$"hello {name}"` (newer than regorus): they become OPA's own
+//!   compilation, `internal.template_string(["hello ", {v | v := name}])`.
+//! - a comprehension reusing the name its result is assigned to,
+//!   `gv := [gv | x[_][gv]][_]`: OPA scopes the inner `gv` to the comprehension, regorus takes
+//!   it for the outer one and reports it unsafe; the inner one is renamed.
 //! - head terms that may be undefined, `p[x.name] := x.value if body`: regorus drops the
 //!   whole partial document when one iteration's head term is undefined, where OPA skips just
 //!   that iteration; the terms move into the body as `__lowered_N := term`.
@@ -72,6 +77,18 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
     let statements = split_statements(source, &significant);
     let mut edits = Vec::new();
     let mut fresh = 0;
+    if version == RegoVersion::V1 {
+        for token in tokens.iter().filter(|t| t.kind == Kind::Template) {
+            if let Some(text) = template_call(token.text(source), &mut fresh) {
+                edits.push(Edit {
+                    start: token.start,
+                    end: token.end,
+                    text,
+                });
+            }
+        }
+    }
+    rename_comprehension_shadows(source, &significant, &mut edits);
     for statement in &statements {
         let Some(rule) = Rule::parse(source, &significant[statement.clone()], version) else {
             continue;
@@ -440,6 +457,136 @@ fn move_head_terms(source: &str, rule: &Rule<'_>, fresh: &mut usize, edits: &mut
     }
 }
 
+/// `$"a{x}b"` as `internal.template_string(["a", {t | t := (x)}, "b"])`; `None` when the
+/// template spans lines (the rewrite must not move lines).
+fn template_call(template: &str, fresh: &mut usize) -> Option<String> {
+    let bytes = template.as_bytes();
+    let raw = bytes.get(1) == Some(&b'`');
+    if template.contains('\n') {
+        return None;
+    }
+    let body = &template[2..template.len().saturating_sub(1)];
+    let mut parts = Vec::new();
+    let mut text_start = 0;
+    let mut at = 0;
+    let body_bytes = body.as_bytes();
+    let literal = |text: &str| {
+        if raw {
+            format!("`{text}`")
+        } else {
+            format!("\"{text}\"")
+        }
+    };
+    while at < body_bytes.len() {
+        match body_bytes[at] {
+            b'\\' if !raw => at += 2,
+            b'{' => {
+                if at > text_start {
+                    parts.push(literal(&body[text_start..at]));
+                }
+                let end = lexer::skip_expression(body_bytes, at + 1);
+                let expression = &body[at + 1..end.saturating_sub(1)];
+                let name = format!("__template_{}", *fresh);
+                *fresh += 1;
+                parts.push(format!("{{{name} | {name} := ({expression})}}"));
+                at = end;
+                text_start = end;
+            }
+            _ => at += 1,
+        }
+    }
+    if text_start < body.len() {
+        parts.push(literal(&body[text_start..]));
+    }
+    Some(format!("internal.template_string([{}])", parts.join(", ")))
+}
+
+/// `x := [x | ...]`: renames `x` inside comprehensions of the right-hand side.
+fn rename_comprehension_shadows(source: &str, tokens: &[Token], edits: &mut Vec<Edit>) {
+    for (i, token) in tokens.iter().enumerate() {
+        if token.text(source) != ":=" || i == 0 {
+            continue;
+        }
+        let target = tokens[i - 1];
+        let name = target.text(source);
+        // `a.b := ...` or `f(x)[k] := ...` are not plain targets; a bracket ending the line
+        // before is just the previous statement.
+        let plain_target = target.kind == Kind::Ident
+            && (i < 2
+                || match tokens[i - 2].text(source) {
+                    "." => false,
+                    "]" | ")" => {
+                        lexer::row_col(source, tokens[i - 2].start).0
+                            != lexer::row_col(source, target.start).0
+                    }
+                    _ => true,
+                });
+        if !plain_target || name == "_" {
+            continue;
+        }
+        // The right-hand side: up to the end of its line at its own depth.
+        let (row, _) = lexer::row_col(source, token.start);
+        let mut depth = 0i32;
+        let mut end = i + 1;
+        while end < tokens.len() {
+            let text = tokens[end].text(source);
+            if depth == 0
+                && (lexer::row_col(source, tokens[end].start).0 != row || matches!(text, ";" | "}"))
+            {
+                break;
+            }
+            match text {
+                "[" | "{" | "(" => depth += 1,
+                "]" | "}" | ")" => depth -= 1,
+                _ => {}
+            }
+            end += 1;
+        }
+        for j in i + 1..end {
+            let inside_comprehension = enclosing_comprehension(source, &tokens[i + 1..end], j - (i + 1));
+            let candidate = tokens[j];
+            if inside_comprehension
+                && candidate.kind == Kind::Ident
+                && candidate.text(source) == name
+                && !matches!(tokens[j - 1].text(source), ".")
+            {
+                edits.push(Edit {
+                    start: candidate.start,
+                    end: candidate.end,
+                    text: format!("__inner_{name}"),
+                });
+            }
+        }
+    }
+}
+
+/// True when token `at` of `tokens` sits inside brackets that hold a `|` at their own depth
+/// (a comprehension).
+fn enclosing_comprehension(source: &str, tokens: &[Token], at: usize) -> bool {
+    // Walk outwards from `at`: find each enclosing opener, then look for `|` at its depth.
+    let mut depth = 0i32;
+    for k in (0..at).rev() {
+        match tokens[k].text(source) {
+            "]" | "}" | ")" => depth += 1,
+            "[" | "{" | "(" if depth > 0 => depth -= 1,
+            "[" | "{" => {
+                let mut inner = 0i32;
+                for token in &tokens[k + 1..] {
+                    match token.text(source) {
+                        "[" | "{" | "(" => inner += 1,
+                        "]" | "}" | ")" if inner == 0 => break,
+                        "]" | "}" | ")" => inner -= 1,
+                        "|" if inner == 0 => return true,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A term may be undefined when it dereferences or calls something.
 fn may_be_undefined(source: &str, tokens: &[Token]) -> bool {
     tokens.len() > 1
@@ -492,6 +639,27 @@ mod tests {
             lowered.original_col(2, col_of(&lowered.text)),
             col_of(source)
         );
+    }
+
+    #[test]
+    fn template_strings_become_template_string_calls() {
+        let source = "package t\np := $\"hi {upper(\"x\")}!\"\n";
+        assert_eq!(
+            lower(source, RegoVersion::V1).text,
+            "package t\np := internal.template_string([\"hi \", {__template_0 | __template_0 := (upper(\"x\"))}, \"!\"])\n"
+        );
+        assert_eq!(lower("package t\np := $\"x\"\n", RegoVersion::V0).text, "package t\np := $\"x\"\n");
+    }
+
+    #[test]
+    fn comprehension_shadows_are_renamed() {
+        let source = "package t\np if {\n\tcount(input.x) > 0\n\tgv := [gv | data.x[_][gv][\"I\"]][_]\n\tgv == \"v1\"\n}\n";
+        assert_eq!(
+            lower(source, RegoVersion::V1).text,
+            "package t\np if {\n\tcount(input.x) > 0\n\tgv := [__inner_gv | data.x[_][__inner_gv][\"I\"]][_]\n\tgv == \"v1\"\n}\n"
+        );
+        let untouched = "package t\np if {\n\tx := [y | some y in input]\n\tz := obj.x\n}\n";
+        assert_eq!(lower(untouched, RegoVersion::V1).text, untouched);
     }
 
     #[test]

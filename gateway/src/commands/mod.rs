@@ -1,0 +1,3 @@
+//! Commands besides `run`, `verify` and `test`: tools that report on the gateway itself.
+
+pub mod conformance;
