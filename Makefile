@@ -16,7 +16,7 @@ ADDR       ?= 127.0.0.1:8181
 export OPA_BIN := $(OPA)
 export GATOR_BIN := $(GATOR)
 
-.PHONY: help run build test lint tools bench clean
+.PHONY: help run build test lint tools bench conformance clean
 
 help:
 	@echo "make run    build and serve examples/rbac on $(ADDR)"
@@ -49,9 +49,19 @@ lint:
 # GATEWAY_REQUIRE_ORACLES makes tests fail instead of skip when real OPA or gator is missing.
 test: tools lint
 	GATEWAY_REQUIRE_ORACLES=1 cargo test --workspace
+	$(MAKE) conformance
+
+# The corpus on the in-process engine and over HTTP (against gateways the command starts),
+# plus the Gatekeeper suites; prints the table and writes it into the README.
+conformance:
+	cargo build -p gateway
+	set -o pipefail; target/debug/gateway conformance --target all \
+	  --known-failures conformance/known-failures.yaml \
+	  --gatekeeper 'conformance/gatekeeper/...' conformance/cases \
+	  | tee /dev/stderr | scripts/readme-section.sh conformance-table
 
 bench: tools build
-	./bench/run.sh
+	set -o pipefail; ./bench/run.sh | tee /dev/stderr | scripts/readme-section.sh bench
 
 clean:
 	cargo clean

@@ -24,6 +24,14 @@ pub fn load(root: &Path) -> anyhow::Result<Vec<LoadedCase>> {
     for file in files {
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("reading {}", file.display()))?;
+        // YAML files without a `cases` list (a known-failures list, a Gatekeeper suite) are
+        // not test-case files and are passed over. The project's value type reads any YAML,
+        // integers beyond 64 bits included.
+        let raw: rego_runtime::Value =
+            yaml_serde::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+        if raw.get("cases").is_none() {
+            continue;
+        }
         let parsed: CaseFile =
             yaml_serde::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
         let relative = file.strip_prefix(root).unwrap_or(&file);
@@ -54,9 +62,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && path.file_name().is_some_and(|n| n != "known-failures.yaml")
-        {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             files.push(path);
         }
     }

@@ -22,6 +22,8 @@ pub enum Command {
     Test(TestArgs),
     /// Run OPA's test-case YAML (and Gatekeeper suites) and print the conformance table.
     Conformance(crate::commands::conformance::ConformanceArgs),
+    /// List OPA's builtins: available in the engine, and how many corpus cases use each.
+    Builtins(crate::commands::builtins::BuiltinsArgs),
 }
 
 /// Flags of `gateway verify`, as `gator verify` names them.

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => return gateway::gatekeeper::verify::main(&args),
         Command::Test(args) => return gateway::gatekeeper::test_command::main(&args),
         Command::Conformance(args) => return gateway::commands::conformance::main(&args),
+        Command::Builtins(args) => return gateway::commands::builtins::main(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

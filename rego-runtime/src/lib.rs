@@ -8,6 +8,7 @@
 //! - [`limits`], [`error`]: evaluation limits and the crate's error type.
 
 pub mod builtins;
+pub mod capabilities;
 pub mod decision_cache;
 pub mod engine;
 pub mod error;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use rego_runtime::Limits;
+use rego_runtime::{Engine, Limits};
 
 use super::constraints::AUDIT_POINT;
 use super::evaluate;
@@ -60,8 +60,13 @@ pub struct AuditReport {
     pub errors: Vec<String>,
 }
 
-/// Audits every inventory object.
-pub fn run(state: &PreparedGatekeeper, limits: &Limits, limit: usize) -> AuditReport {
+/// Audits every inventory object; `engine` is the one the snapshot was prepared with.
+pub fn run(
+    engine: &dyn Engine,
+    state: &PreparedGatekeeper,
+    limits: &Limits,
+    limit: usize,
+) -> AuditReport {
     let started = Instant::now();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -91,7 +96,7 @@ pub fn run(state: &PreparedGatekeeper, limits: &Limits, limit: usize) -> AuditRe
             .and_then(|ns| state.inventory.namespace(ns))
             .cloned();
         let review = review::from_object(object, namespace, true, "Original");
-        let outcome = match evaluate::review(state, &review, AUDIT_POINT, limits) {
+        let outcome = match evaluate::review(engine, state, &review, AUDIT_POINT, limits) {
             Ok(outcome) => outcome,
             Err(error) => {
                 errors.push(format!(

@@ -1,13 +1,16 @@
 //! Reviewing one object against a snapshot's constraints, as the constraint framework's
 //! `Client.Review` does: per template, the constraints that apply at the enforcement point
-//! and match the object (a matcher error is an autoreject), then `data.template.violation`
-//! with `input = {review, parameters}` once per constraint. A Rego runtime error becomes one
-//! violation per constraint of that template, carrying the error text.
+//! and match the object (a matcher error is an autoreject), then one query per template of
+//! its hook (`templates::HOOK_FILE`), which runs `data.template.violation` with
+//! `input = {review, parameters}` for each matched constraint. The input (the review plus
+//! every matched constraint) is built and converted for the engine once per review and shared
+//! by every template. A Rego runtime error becomes one violation per matched constraint of
+//! that template, carrying the error text.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use rego_runtime::{Entrypoint, Input, Limits, Outcome, Value};
+use rego_runtime::{Engine, Entrypoint, Input, Limits, Outcome, PreparedInput, Value};
 
 use super::constraints::{PreparedConstraint, WEBHOOK_POINT};
 use super::matching;
@@ -47,24 +50,33 @@ pub struct Reviewed {
     pub prints: Vec<String>,
 }
 
-/// Reviews `review` at enforcement `point`.
+/// A constraint that matched, with its actions at the enforcement point.
+type Matched<'a> = (&'a Arc<PreparedConstraint>, &'a [String]);
+
+/// Reviews `review` at enforcement `point`. `engine` must be the engine the snapshot's
+/// templates were prepared with: it converts the input once for all of them.
 ///
 /// # Errors
 /// A result whose `msg` is not a string fails the whole review, as it does in Gatekeeper
 /// (the webhook then answers 500).
 pub fn review(
+    engine: &dyn Engine,
     state: &PreparedGatekeeper,
     review: &Review,
     point: &str,
     limits: &Limits,
 ) -> Result<Reviewed, String> {
     let mut outcome = Reviewed::default();
+    // Matching runs first for every template, so that the one input can name every matched
+    // constraint (`input.matched[kind][name]`).
+    let mut plans: Vec<(&TemplateGroup, Vec<Matched<'_>>)> = Vec::new();
+    let mut matched_kinds: BTreeMap<Value, Value> = BTreeMap::new();
     for group in &state.groups {
         // Only the webhook filters templates by the request's operation.
         if point == WEBHOOK_POINT && !group.template.matches_operation(&review.operation) {
             continue;
         }
-        let mut matched: Vec<(&Arc<PreparedConstraint>, Vec<String>)> = Vec::new();
+        let mut matched: Vec<Matched<'_>> = Vec::new();
         for constraint in &group.constraints {
             let Some(actions) = constraint.scoped_actions(point) else {
                 continue;
@@ -79,7 +91,7 @@ pub fn review(
                 ),
             };
             match verdict {
-                Ok(true) => matched.push((constraint, actions.to_vec())),
+                Ok(true) => matched.push((constraint, actions)),
                 Ok(false) => {}
                 Err(error) => outcome.violations.push(Violation {
                     constraint: constraint.clone(),
@@ -90,8 +102,29 @@ pub fn review(
                 }),
             }
         }
-        if !matched.is_empty() {
-            evaluate_group(group, &matched, review, limits, &mut outcome)?;
+        if matched.is_empty() {
+            continue;
+        }
+        let names: BTreeMap<Value, Value> = matched
+            .iter()
+            .map(|(c, _)| (Value::string(&c.name), Value::Bool(true)))
+            .collect();
+        matched_kinds.insert(
+            Value::string(&group.template.kind),
+            Value::Object(Arc::new(names)),
+        );
+        plans.push((group, matched));
+    }
+    if !plans.is_empty() {
+        let input = Value::object([
+            ("review", review.value.clone()),
+            ("matched", Value::Object(Arc::new(matched_kinds))),
+        ]);
+        let input = engine.prepare_input(&input);
+        for (group, matched) in &plans {
+            let t0 = std::time::Instant::now(); // TEMP-PROFILE
+            evaluate_group(group, matched, &input, limits, &mut outcome)?;
+            if std::env::var_os("GK_PROFILE").is_some() { eprintln!("PROFILE {} {} {}", group.template.kind, matched.len(), t0.elapsed().as_micros()); } // TEMP-PROFILE
         }
     }
     outcome.violations.sort_by(|a, b| {
@@ -105,75 +138,74 @@ pub fn review(
     Ok(outcome)
 }
 
+/// Runs one template's hook over its matched constraints and shapes its results as the
+/// frameworks' hook does.
 fn evaluate_group(
     group: &TemplateGroup,
-    matched: &[(&Arc<PreparedConstraint>, Vec<String>)],
-    review: &Review,
+    matched: &[Matched<'_>],
+    input: &PreparedInput,
     limits: &Limits,
     outcome: &mut Reviewed,
 ) -> Result<(), String> {
-    let mut results = Vec::new();
-    for (constraint, actions) in matched {
-        let input = Value::object([
-            ("review", review.value.clone()),
-            ("parameters", constraint.parameters.clone()),
-        ]);
-        let evaluation = group.compiled.prepared.evaluate(
-            Entrypoint::Data(&group.compiled.violation_path),
-            Input::Value(&input),
-            limits,
-        );
-        let evaluation = match evaluation {
-            Ok(evaluation) => evaluation,
-            Err(error) => {
-                // The framework queries all of a template's constraints at once, so one
-                // runtime error is the answer for every one of them.
-                let msg = error.to_string();
-                outcome
-                    .violations
-                    .extend(matched.iter().map(|(c, a)| Violation {
-                        constraint: (*c).clone(),
-                        msg: msg.clone(),
-                        details: Some(Value::Null),
-                        enforcement_action: c.action.clone(),
-                        scoped_actions: a.clone(),
-                    }));
-                return Ok(());
-            }
+    let evaluation = group.compiled.prepared.evaluate(
+        Entrypoint::Data(&group.compiled.hook_path),
+        Input::Prepared(input),
+        limits,
+    );
+    let evaluation = match evaluation {
+        Ok(evaluation) => evaluation,
+        Err(error) => {
+            // The framework queries all of a template's constraints at once, so one
+            // runtime error is the answer for every one of them.
+            let msg = error.to_string();
+            outcome
+                .violations
+                .extend(matched.iter().map(|(c, actions)| Violation {
+                    constraint: (*c).clone(),
+                    msg: msg.clone(),
+                    details: Some(Value::Null),
+                    enforcement_action: c.action.clone(),
+                    scoped_actions: actions.to_vec(),
+                }));
+            return Ok(());
+        }
+    };
+    outcome.prints.extend(evaluation.prints);
+    let items = match &evaluation.outcome {
+        Outcome::Document(Some(Value::Set(items))) => items,
+        _ => return Ok(()),
+    };
+    // The hook's results form a set per constraint: equal (details, msg) pairs collapse.
+    let mut seen = BTreeSet::new();
+    for item in items.iter() {
+        let Some([Value::String(name), result]) = item.as_array() else {
+            continue;
         };
-        outcome.prints.extend(evaluation.prints);
-        let items: Vec<Value> = match evaluation.outcome {
-            Outcome::Document(Some(Value::Set(items))) => items.iter().cloned().collect(),
-            Outcome::Document(Some(Value::Array(items))) => items.to_vec(),
-            _ => Vec::new(),
+        let Some((constraint, actions)) = matched.iter().find(|(c, _)| *c.name == **name) else {
+            continue;
         };
-        // The hook's results form a set: equal (details, msg) pairs collapse.
-        let mut seen = BTreeSet::new();
-        for item in items {
-            let Some(msg) = item.get("msg") else {
-                // A result without `msg` is dropped, as the hook's `r.msg` is undefined.
-                continue;
-            };
-            let Value::String(msg) = msg else {
-                return Err(format!(
-                    "extracting message binding: .msg accessor error: {} is of the type {}, expected string",
-                    msg.to_json(),
-                    go_type(msg)
-                ));
-            };
-            let details = Some(item.get("details").cloned().unwrap_or_default());
-            if seen.insert((details.clone(), msg.clone())) {
-                results.push(Violation {
-                    constraint: (*constraint).clone(),
-                    msg: msg.to_string(),
-                    details,
-                    enforcement_action: constraint.action.clone(),
-                    scoped_actions: actions.clone(),
-                });
-            }
+        let Some(msg) = result.get("msg") else {
+            // A result without `msg` is dropped, as the hook's `r.msg` is undefined.
+            continue;
+        };
+        let Value::String(msg) = msg else {
+            return Err(format!(
+                "extracting message binding: .msg accessor error: {} is of the type {}, expected string",
+                msg.to_json(),
+                go_type(msg)
+            ));
+        };
+        let details = Some(result.get("details").cloned().unwrap_or_default());
+        if seen.insert((name.clone(), details.clone(), msg.clone())) {
+            outcome.violations.push(Violation {
+                constraint: (*constraint).clone(),
+                msg: msg.to_string(),
+                details,
+                enforcement_action: constraint.action.clone(),
+                scoped_actions: actions.to_vec(),
+            });
         }
     }
-    outcome.violations.extend(results);
     Ok(())
 }
 
@@ -186,5 +218,134 @@ fn go_type(value: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) | Value::Set(_) => "[]interface {}",
         Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hook's `with input as` in the engine: each matched constraint sees its own
+    //! parameters, unmatched ones are not evaluated, and the frameworks' result shaping holds.
+
+    use super::*;
+    use crate::gatekeeper::objects;
+    use crate::gatekeeper::review;
+    use crate::gatekeeper::state::{GatekeeperContents, Origin};
+    use rego_runtime::rego::RegoEngine;
+
+    const TEMPLATE: &str = r#"
+apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8slabel}
+spec:
+  crd: {spec: {names: {kind: K8sLabel}, validation: {legacySchema: true}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8slabel
+      # A helper rule over input: its value must not be cached across constraints.
+      wanted := input.parameters.label
+      violation[{"msg": msg, "details": {"label": label}}] {
+        label := wanted
+        not input.review.object.metadata.labels[label]
+        msg := sprintf("missing %v on %v", [label, input.review.object.metadata.name])
+      }
+      violation[{"details": {"nomsg": true}}] { input.parameters.nomsg }
+      violation[{"msg": "conflict"}] { input.parameters.conflict; x := input.parameters.conflict[_]; f(x) }
+      f(x) = true { x == 1 }
+      f(x) = false { x == 1 }
+"#;
+
+    fn constraint(name: &str, parameters: &str, kinds: &str) -> String {
+        format!(
+            "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sLabel\nmetadata: {{name: {name}}}\nspec:\n  match: {{kinds: [{{apiGroups: [\"\"], kinds: [{kinds}]}}]}}\n  parameters: {parameters}\n"
+        )
+    }
+
+    fn reviewed(constraints: &[String], object: &str) -> Result<Reviewed, String> {
+        let engine = RegoEngine::default();
+        let mut contents = GatekeeperContents::default();
+        let template = objects::parse_documents(TEMPLATE).expect("yaml").remove(0);
+        contents
+            .put_template(template, Origin::Api)
+            .expect("template");
+        for text in constraints {
+            let object = objects::parse_documents(text).expect("yaml").remove(0);
+            contents
+                .put_constraint(object, Origin::Api)
+                .expect("constraint");
+        }
+        let state = PreparedGatekeeper::build(&engine, &contents, None);
+        let object = Value::from_json(object).expect("json");
+        let review = review::from_object(&object, None, false, "Original");
+        super::review(&engine, &state, &review, WEBHOOK_POINT, &Limits::default())
+    }
+
+    fn messages(reviewed: &Reviewed) -> Vec<String> {
+        reviewed
+            .violations
+            .iter()
+            .map(|v| format!("[{}] {}", v.constraint.name, v.msg))
+            .collect()
+    }
+
+    const POD: &str =
+        r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"team":"a"}}}"#;
+
+    #[test]
+    fn each_constraint_sees_its_own_parameters_in_name_order() {
+        let out = reviewed(
+            &[
+                constraint("b-owner", "{label: owner}", "\"Pod\""),
+                constraint("a-app", "{label: app}", "\"Pod\""),
+                constraint("c-team", "{label: team}", "\"Pod\""),
+                constraint("d-other", "{label: other}", "\"Service\""),
+            ],
+            POD,
+        )
+        .expect("review");
+        assert_eq!(
+            messages(&out),
+            ["[a-app] missing app on p", "[b-owner] missing owner on p"]
+        );
+        assert_eq!(
+            out.violations[0].details,
+            Some(Value::from_json(r#"{"label":"app"}"#).expect("json"))
+        );
+    }
+
+    #[test]
+    fn results_without_msg_are_dropped() {
+        let out = reviewed(
+            &[constraint("quiet", "{label: team, nomsg: true}", "\"Pod\"")],
+            POD,
+        )
+        .expect("review");
+        assert!(out.violations.is_empty(), "{:?}", messages(&out));
+    }
+
+    #[test]
+    fn a_runtime_error_is_one_violation_per_matched_constraint() {
+        let out = reviewed(
+            &[
+                constraint("x-conflict", "{label: team, conflict: [1]}", "\"Pod\""),
+                constraint("y-fine", "{label: team}", "\"Pod\""),
+                constraint("z-unmatched", "{label: team}", "\"Service\""),
+            ],
+            POD,
+        )
+        .expect("review");
+        let names: Vec<&str> = out
+            .violations
+            .iter()
+            .map(|v| v.constraint.name.as_str())
+            .collect();
+        assert_eq!(names, ["x-conflict", "y-fine"]);
+        assert_eq!(out.violations[0].msg, out.violations[1].msg);
+        assert!(
+            out.violations[0].msg.contains("template:"),
+            "{}",
+            out.violations[0].msg
+        );
+        assert_eq!(out.violations[0].details, Some(Value::Null));
     }
 }

@@ -198,6 +198,8 @@ pub struct TemplateState {
     code: Option<RegoCode>,
     /// The inventory a referential template was compiled with.
     inventory: Option<Inventory>,
+    /// The `data.constraints` it was compiled with (its valid constraints' parameters).
+    constraints: Value,
 }
 
 impl TemplateState {
@@ -234,17 +236,58 @@ pub struct PreparedGatekeeper {
 
 impl PreparedGatekeeper {
     /// Compiles and validates `contents`, reusing `previous`'s compiled templates whose inputs
-    /// did not change. Never fails: problems are kept per template and constraint.
+    /// (Rego, constraints' parameters, and the inventory if they read it) did not change.
+    /// Never fails: problems are kept per template and constraint.
     pub fn build(
         engine: &dyn Engine,
         contents: &GatekeeperContents,
         previous: Option<&PreparedGatekeeper>,
     ) -> PreparedGatekeeper {
+        let parsed: BTreeMap<&String, Result<Arc<Template>, TemplateProblem>> = contents
+            .templates
+            .iter()
+            .map(|(name, entry)| (name, Template::from_object(&entry.object).map(Arc::new)))
+            .collect();
+
+        // Constraints are validated against the parsed template only; which of them are valid
+        // decides the `data.constraints` each template is compiled with.
+        let mut validated: Vec<((String, String), Result<Arc<PreparedConstraint>, ConstraintError>)> =
+            Vec::with_capacity(contents.constraints.len());
+        let mut by_template: BTreeMap<String, Vec<Arc<PreparedConstraint>>> = BTreeMap::new();
+        for ((kind, name), entry) in &contents.constraints {
+            let template_name = constraints::template_name(kind);
+            let prepared = match parsed.get(&template_name) {
+                None => Err(ConstraintError::MissingTemplate(template_name.clone())),
+                Some(Err(_)) => Err(ConstraintError::TemplateNotReady(template_name.clone())),
+                Some(Ok(template)) => constraints::prepare(&entry.object, template).map(Arc::new),
+            };
+            if let Ok(prepared) = &prepared {
+                by_template
+                    .entry(template_name)
+                    .or_default()
+                    .push(prepared.clone());
+            }
+            validated.push(((kind.clone(), name.clone()), prepared));
+        }
+
         let mut states: BTreeMap<String, TemplateState> = BTreeMap::new();
-        let mut to_compile: Vec<(String, RegoCode)> = Vec::new();
-        for (name, entry) in &contents.templates {
-            let template = Template::from_object(&entry.object).map(Arc::new);
+        let mut to_compile: Vec<Job> = Vec::new();
+        for (name, template) in parsed {
+            let Some(entry) = contents.templates.get(name) else {
+                continue;
+            };
             let code = template.as_ref().ok().and_then(|t| t.rego.clone());
+            let constraints_data = match &template {
+                Ok(template) => templates::constraints_data(
+                    &template.kind,
+                    by_template
+                        .get(name)
+                        .into_iter()
+                        .flatten()
+                        .map(|c| (c.name.as_str(), &c.parameters)),
+                ),
+                Err(_) => Value::empty_object(),
+            };
             let mut compiled = match &template {
                 Err(problem) => Err(problem.clone()),
                 Ok(_) if code.is_none() => Err(TemplateProblem {
@@ -262,6 +305,7 @@ impl PreparedGatekeeper {
                 let reusable = previous
                     .and_then(|p| p.templates.get(name))
                     .filter(|old| old.code.as_ref() == Some(code))
+                    .filter(|old| old.constraints == constraints_data)
                     .filter(|old| {
                         old.inventory
                             .as_ref()
@@ -272,7 +316,11 @@ impl PreparedGatekeeper {
                         compiled = old.compiled.clone();
                         inventory = old.inventory.clone();
                     }
-                    None => to_compile.push((name.clone(), code.clone())),
+                    None => to_compile.push(Job {
+                        name: name.clone(),
+                        code: code.clone(),
+                        constraints: constraints_data.clone(),
+                    }),
                 }
             }
             states.insert(
@@ -284,6 +332,7 @@ impl PreparedGatekeeper {
                     compiled,
                     code,
                     inventory,
+                    constraints: constraints_data,
                 },
             );
         }
@@ -302,35 +351,32 @@ impl PreparedGatekeeper {
             .map(|(name, state)| (name, Arc::new(state)))
             .collect();
 
+        let ready = |template_name: &str| {
+            templates
+                .get(template_name)
+                .is_some_and(|state| state.compiled.is_ok())
+        };
         let mut constraints_out = BTreeMap::new();
-        let mut by_template: BTreeMap<String, Vec<Arc<PreparedConstraint>>> = BTreeMap::new();
-        for ((kind, name), entry) in &contents.constraints {
-            let template_name = constraints::template_name(kind);
-            let state = templates.get(&template_name);
-            let prepared = match state.map(|s| (&s.template, &s.compiled)) {
-                None => Err(ConstraintError::MissingTemplate(template_name.clone())),
-                Some((Err(_), _)) => Err(ConstraintError::TemplateNotReady(template_name.clone())),
-                Some((Ok(template), compiled)) => constraints::prepare(&entry.object, template)
-                    .and_then(|c| {
-                        if compiled.is_ok() {
-                            Ok(Arc::new(c))
-                        } else {
-                            Err(ConstraintError::TemplateNotReady(template_name.clone()))
-                        }
-                    }),
-            };
-            if let Ok(prepared) = &prepared {
-                by_template
-                    .entry(template_name)
-                    .or_default()
-                    .push(prepared.clone());
-            }
+        for ((kind, name), prepared) in validated {
+            let template_name = constraints::template_name(&kind);
+            let prepared = prepared.and_then(|c| {
+                if ready(&template_name) {
+                    Ok(c)
+                } else {
+                    Err(ConstraintError::TemplateNotReady(template_name.clone()))
+                }
+            });
+            let object = contents
+                .constraints
+                .get(&(kind.clone(), name.clone()))
+                .map(|entry| entry.object.clone())
+                .unwrap_or_default();
             constraints_out.insert(
                 (kind.clone(), name.clone()),
                 ConstraintState {
-                    kind: kind.clone(),
-                    name: name.clone(),
-                    object: entry.object.clone(),
+                    kind,
+                    name,
+                    object,
                     prepared,
                 },
             );
@@ -366,14 +412,17 @@ impl PreparedGatekeeper {
     }
 }
 
+/// One template to compile, with the `data.constraints` it is compiled with.
+struct Job {
+    name: String,
+    code: RegoCode,
+    constraints: Value,
+}
+
 type Compiled = Result<CompiledTemplate, TemplateProblem>;
 
 /// Compiles templates on every core: loading 50 templates is dominated by compiling.
-fn compile_all(
-    engine: &dyn Engine,
-    jobs: &[(String, RegoCode)],
-    inventory: &Value,
-) -> Vec<(String, Compiled)> {
+fn compile_all(engine: &dyn Engine, jobs: &[Job], inventory: &Value) -> Vec<(String, Compiled)> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -381,7 +430,7 @@ fn compile_all(
     if workers <= 1 {
         return jobs
             .iter()
-            .map(|(name, code)| (name.clone(), templates::compile(engine, code, inventory)))
+            .map(|job| (job.name.clone(), compile_one(engine, job, inventory)))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -392,10 +441,10 @@ fn compile_all(
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((name, code)) = jobs.get(i) else {
+                        let Some(job) = jobs.get(i) else {
                             break;
                         };
-                        done.push((name.clone(), templates::compile(engine, code, inventory)));
+                        done.push((job.name.clone(), compile_one(engine, job, inventory)));
                     }
                     done
                 })
@@ -408,4 +457,8 @@ fn compile_all(
     });
     results.sort_by(|a, b| a.0.cmp(&b.0));
     results
+}
+
+fn compile_one(engine: &dyn Engine, job: &Job, inventory: &Value) -> Compiled {
+    templates::compile(engine, &job.code, inventory, &job.constraints)
 }

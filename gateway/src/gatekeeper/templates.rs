@@ -1,6 +1,7 @@
 //! ConstraintTemplates: reading `templates.gatekeeper.sh/v1|v1beta1|v1alpha1` objects into one
 //! shape, the checks Gatekeeper makes before it creates the constraint CRD, and compiling the
-//! Rego (rewritten as frameworks' regorewriter does) into a prepared engine.
+//! Rego (rewritten as frameworks' regorewriter does) together with the hook module that
+//! queries all of the template's constraints in one evaluation, as the frameworks' driver does.
 
 use std::sync::Arc;
 
@@ -21,6 +22,23 @@ pub const TARGET: &str = "admission.k8s.gatekeeper.sh";
 pub const DISABLED_BUILTINS: [&str; 1] = ["http.send"];
 /// The file name the template's module has in error locations.
 pub const TEMPLATE_FILE: &str = "template";
+/// The file (and package) of the hook module compiled with every template.
+pub const HOOK_FILE: &str = "hooks";
+/// The frameworks' hook (`pkg/client/drivers/rego/rego.go`), written for one template:
+/// `data.constraints[kind][name]` holds the parameters of that template's constraints and
+/// `input.matched[kind][name]` names those that matched the reviewed object, so one input
+/// (the review plus every matched constraint of every template) serves every template.
+/// Each result pairs the constraint's name with one element of `violation`, which the caller
+/// shapes as the hook's response (`msg` required and a string, `details` defaulted to `{}`).
+const HOOK_MODULE: &str = r#"package hooks
+
+violations contains [name, r] if {
+	some kind, constraints in data.constraints
+	some name, parameters in constraints
+	input.matched[kind][name]
+	data.template.violation[r] with input as {"review": input.review, "parameters": parameters}
+}
+"#;
 const REGO_ENGINE: &str = "Rego";
 
 /// Status error codes, as `status.byPod[].errors[].code` shows them.
@@ -227,13 +245,14 @@ fn strings(value: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// A template's Rego, compiled and ready to evaluate `data.template.violation`.
+/// A template's Rego and the hook, compiled with its constraints' parameters and ready to
+/// evaluate `data.hooks.violations`.
 pub struct CompiledTemplate {
     pub prepared: Arc<dyn Prepared>,
     /// True when the Rego reads `data.inventory` (it is then compiled with the inventory).
     pub referential: bool,
-    /// `["template", "violation"]`.
-    pub violation_path: Vec<PathSegment>,
+    /// `["hooks", "violations"]`: a set of `[constraint name, violation element]`.
+    pub hook_path: Vec<PathSegment>,
 }
 
 /// True when `code` reads `data.inventory`; only such templates see the inventory, so that
@@ -244,9 +263,13 @@ pub fn is_referential(code: &RegoCode) -> bool {
         .any(|source| rewrite::outline(source).references_inventory())
 }
 
-/// Rewrites and compiles a template's Rego as the frameworks' Rego driver does.
+/// Rewrites and compiles a template's Rego with the hook module, as the frameworks' Rego
+/// driver does.
 ///
-/// `inventory` is `data.inventory` for referential templates.
+/// `inventory` is `data.inventory` for referential templates: pass the store's one tree, not a
+/// copy, so that every referential template shares it (the engine converts a shared document
+/// once). `constraints` is `data.constraints`: `{kind: {name: parameters}}` (see
+/// [`constraints_data`]).
 ///
 /// # Errors
 /// An `ingest_error` problem worded as Gatekeeper's: `invalid ConstraintTemplate: ...` for
@@ -255,6 +278,7 @@ pub fn compile(
     engine: &dyn Engine,
     code: &RegoCode,
     inventory: &Value,
+    constraints: &Value,
 ) -> Result<CompiledTemplate, TemplateProblem> {
     let ingest = |message: String| TemplateProblem {
         code: CODE_INGEST_ERROR,
@@ -306,10 +330,20 @@ pub fn compile(
             rego_version: code.version,
         });
     }
+    // The hook is ours, not the user's: always v1, never rewritten or checked.
+    modules.push(PolicyModule {
+        id: HOOK_FILE.to_string(),
+        file: HOOK_FILE.to_string(),
+        source: Arc::from(HOOK_MODULE),
+        rego_version: RegoVersion::V1,
+    });
     let data = if referential {
-        Value::object([("inventory", inventory.clone())])
+        Value::object([
+            ("constraints", constraints.clone()),
+            ("inventory", inventory.clone()),
+        ])
     } else {
-        Value::empty_object()
+        Value::object([("constraints", constraints.clone())])
     };
     let prepared = engine
         .prepare(&PolicySet {
@@ -328,11 +362,21 @@ pub fn compile(
     Ok(CompiledTemplate {
         prepared,
         referential,
-        violation_path: vec![
-            PathSegment::Key(TEMPLATE_FILE.to_string()),
-            PathSegment::Key("violation".to_string()),
+        hook_path: vec![
+            PathSegment::Key(HOOK_FILE.to_string()),
+            PathSegment::Key("violations".to_string()),
         ],
     })
+}
+
+/// `data.constraints` for a template of `kind`: `{kind: {name: parameters}}`, parameters after
+/// defaults (`{}` when absent), as the frameworks' driver stores them.
+pub fn constraints_data<'a>(kind: &str, constraints: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Value {
+    let by_name: std::collections::BTreeMap<Value, Value> = constraints
+        .into_iter()
+        .map(|(name, parameters)| (Value::string(name), parameters.clone()))
+        .collect();
+    Value::object([(kind, Value::Object(Arc::new(by_name)))])
 }
 
 #[cfg(test)]
@@ -380,14 +424,14 @@ mod tests {
         let t = template(BASE).expect("template");
         let code = t.rego.expect("rego");
         let compiled =
-            compile(&RegoEngine::default(), &code, &Value::empty_object()).expect("compiles");
+            compile(&RegoEngine::default(), &code, &Value::empty_object(), &Value::empty_object()).expect("compiles");
         assert!(!compiled.referential);
         let http = RegoCode {
             rego: "package x\nviolation[{\"msg\": m}] {\n  r := http.send({\"method\": \"get\", \"url\": \"http://x\"})\n  m := r.body\n}\n".into(),
             libs: vec![],
             version: RegoVersion::V0,
         };
-        let problem = compile(&RegoEngine::default(), &http, &Value::empty_object())
+        let problem = compile(&RegoEngine::default(), &http, &Value::empty_object(), &Value::empty_object())
             .err()
             .expect("http.send refused");
         assert_eq!(problem.code, CODE_INGEST_ERROR);

@@ -137,7 +137,7 @@ pub fn review_all(inputs: &[Value], limits: &Limits) -> Result<Vec<Finding>, Str
             },
         };
         let review = review::from_object(object, namespace, false, "Original");
-        let outcome = evaluate::review(&prepared, &review, GATOR_POINT, limits).map_err(|e| {
+        let outcome = evaluate::review(&engine, &prepared, &review, GATOR_POINT, limits).map_err(|e| {
             format!(
                 "reviewing {}, Kind={} {}/{}: {e}",
                 objects::api_version(object),

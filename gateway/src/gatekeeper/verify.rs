@@ -582,7 +582,7 @@ fn run_case(
             .and_then(lookup);
         review::from_object(&object, namespace, false, "Original")
     };
-    let outcome = evaluate::review(prepared, &review, GATOR_POINT, limits).map_err(|e| {
+    let outcome = evaluate::review(engine, prepared, &review, GATOR_POINT, limits).map_err(|e| {
         fail(format!(
             "reviewing {} {}/{}: {e}",
             objects::api_version(&object),

@@ -52,6 +52,12 @@ impl Store {
         self.current.load_full()
     }
 
+    /// The engine every snapshot is prepared with; Gatekeeper prepares each review's input
+    /// with it once for all its templates.
+    pub fn engine(&self) -> &dyn Engine {
+        &*self.engine
+    }
+
     /// Applies `change` to a copy of the contents and activates the result.
     ///
     /// # Errors

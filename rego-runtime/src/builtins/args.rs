@@ -13,20 +13,26 @@ pub enum BuiltinError {
     Type(String),
     /// Anything else the builtin rejects (`eval_builtin_error` in OPA).
     Failed(String),
+    /// No value and no error, strict or not, as OPA answers some operands (`max([])`).
+    Undefined,
 }
 
 impl BuiltinError {
     /// OPA's error code for this failure.
+    /// OPA's error code for this failure (an undefined result has none; it counts as a
+    /// builtin error only for engines that cannot express it).
     pub fn code(&self) -> &'static str {
         match self {
             BuiltinError::Type(_) => "eval_type_error",
-            BuiltinError::Failed(_) => "eval_builtin_error",
+            BuiltinError::Failed(_) | BuiltinError::Undefined => "eval_builtin_error",
         }
     }
 
+    /// The message, starting with the builtin's name once [`super::call`] named it.
     pub fn message(&self) -> &str {
         match self {
             BuiltinError::Type(m) | BuiltinError::Failed(m) => m,
+            BuiltinError::Undefined => "undefined",
         }
     }
 

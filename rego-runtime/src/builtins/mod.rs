@@ -4,10 +4,12 @@
 //! name from a module's `builtins()` export). An entry here overrides an engine's own builtin
 //! of the same name, which is how engine behaviour that differs from OPA gets corrected.
 
+mod aggregates;
 mod args;
 mod arrays;
 mod asn1;
 mod aws;
+mod bits;
 mod calendar;
 mod crypto;
 mod debug;
@@ -21,9 +23,11 @@ mod jwt;
 mod keys;
 mod net;
 mod numbers;
+mod objects;
 mod operators;
 mod regex;
 mod semver;
+mod sets;
 mod sprintf;
 mod strings;
 mod template;
@@ -81,6 +85,10 @@ const FAMILIES: &[&[Builtin]] = &[
     yaml::BUILTINS,
     operators::BUILTINS,
     json::BUILTINS,
+    aggregates::BUILTINS,
+    bits::BUILTINS,
+    objects::BUILTINS,
+    sets::BUILTINS,
 ];
 
 /// Every builtin of the table, in family order.

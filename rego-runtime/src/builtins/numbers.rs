@@ -1,5 +1,6 @@
 //! `numbers.range`, `numbers.range_step` and `to_number`, replacing regorus's versions, which
-//! panic on a zero or negative step and accept padded number strings.
+//! panic on a zero or negative step and accept padded number strings; `abs`, `round`, `ceil`
+//! and `floor`, whose regorus errors are not OPA's.
 
 use super::Builtin;
 use super::args::{self, BuiltinError};
@@ -10,6 +11,10 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("numbers.range", 2, range),
     builtin("numbers.range_step", 3, range_step),
     builtin("to_number", 1, to_number),
+    builtin("abs", 1, abs),
+    builtin("round", 1, |a| rounded(a, Rounding::Nearest)),
+    builtin("ceil", 1, |a| rounded(a, Rounding::Up)),
+    builtin("floor", 1, |a| rounded(a, Rounding::Down)),
 ];
 
 const fn builtin(
@@ -27,6 +32,45 @@ const fn builtin(
 
 /// Ranges beyond this many elements would exhaust memory; OPA has no limit and would.
 const MAX_RANGE: u64 = 10_000_000;
+
+fn abs(args: &[Value]) -> Result<Value, BuiltinError> {
+    Ok(Value::Number(match args::number(args, 0)? {
+        Number::Int(i) => match i.checked_abs() {
+            Some(a) => Number::Int(a),
+            None => Number::Float((*i as f64).abs()),
+        },
+        Number::Float(f) => Number::Float(f.abs()),
+        Number::Big(text) => Number::Big(text.trim_start_matches('-').into()),
+    }))
+}
+
+#[derive(Clone, Copy)]
+enum Rounding {
+    Nearest,
+    Up,
+    Down,
+}
+
+/// OPA's rounding: half away from zero for `round`; `ceil` and `floor` adjust the truncated
+/// value by its sign, so that like OPA `ceil(-0.5)` is 1 and `floor(-0.5)` is 0.
+fn rounded(args: &[Value], mode: Rounding) -> Result<Value, BuiltinError> {
+    let f = match args::number(args, 0)? {
+        Number::Float(f) => *f,
+        integer => return Ok(Value::Number(integer.clone())),
+    };
+    let truncated = f.trunc();
+    let fraction = f != truncated;
+    let result = match mode {
+        Rounding::Nearest => f.round(),
+        Rounding::Up if fraction && truncated >= 0.0 => truncated + 1.0,
+        Rounding::Down if fraction && truncated < 0.0 => truncated - 1.0,
+        Rounding::Up | Rounding::Down => truncated,
+    };
+    if result.is_finite() && result.abs() < 1e15 {
+        return Ok(Value::Number(Number::Int(result as i128)));
+    }
+    Ok(Value::float(result))
+}
 
 /// An integer operand with OPA's `numbers.range` wording (`must be integer but got string`).
 fn range_integer(args: &[Value], position: usize) -> Result<i64, BuiltinError> {
@@ -165,6 +209,38 @@ mod tests {
             Err("operand 1 must be integer number but got floating-point number".into())
         );
         assert!(run(range, "[0,1000000000]").is_err());
+    }
+
+    #[test]
+    fn rounding_as_opa() {
+        assert_eq!(run(rounded_nearest, "[-2.5]"), Ok("-3".into()));
+        assert_eq!(run(rounded_nearest, "[0.5]"), Ok("1".into()));
+        assert_eq!(run(rounded_up, "[-0.4]"), Ok("1".into()));
+        assert_eq!(run(rounded_up, "[-1.4]"), Ok("-1".into()));
+        assert_eq!(run(rounded_up, "[1.2]"), Ok("2".into()));
+        assert_eq!(run(rounded_down, "[-0.4]"), Ok("0".into()));
+        assert_eq!(run(rounded_down, "[-1.2]"), Ok("-2".into()));
+        assert_eq!(run(abs, "[-2.5]"), Ok("2.5".into()));
+        assert_eq!(
+            run(abs, "[-9223372036854775808]"),
+            Ok("9223372036854775808".into())
+        );
+        assert_eq!(
+            run(rounded_down, r#"[false]"#),
+            Err("operand 1 must be number but got boolean".into())
+        );
+    }
+
+    fn rounded_nearest(a: &[Value]) -> Result<Value, BuiltinError> {
+        rounded(a, Rounding::Nearest)
+    }
+
+    fn rounded_up(a: &[Value]) -> Result<Value, BuiltinError> {
+        rounded(a, Rounding::Up)
+    }
+
+    fn rounded_down(a: &[Value]) -> Result<Value, BuiltinError> {
+        rounded(a, Rounding::Down)
     }
 
     #[test]

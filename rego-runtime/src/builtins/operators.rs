@@ -105,6 +105,11 @@ fn exact(a: &Number, b: &Number, operation: Operation) -> Option<Value> {
     }
 }
 
+/// `a + b` as OPA's `plus` computes it: exact for decimals, `f64` beyond.
+pub(super) fn add(a: &Number, b: &Number) -> Value {
+    exact(a, b, Operation::Add).unwrap_or_else(|| Value::float(a.as_f64() + b.as_f64()))
+}
+
 fn arithmetic(args: &[Value], operation: Operation) -> Result<Value, BuiltinError> {
     let a = args::number(args, 0)?;
     let b = args::number(args, 1)?;

@@ -52,15 +52,19 @@ pub fn calls_any(engine: &mut regorus::Engine, names: &[&str]) -> bool {
 }
 
 /// What names mean inside one module: its package, its import aliases, all functions.
-struct Scope<'a> {
-    package: String,
+pub(super) struct Scope<'a> {
+    pub(super) package: String,
     aliases: BTreeMap<String, String>,
-    defined: &'a HashSet<String>,
+    pub(super) defined: &'a HashSet<String>,
     disabled: &'a [String],
 }
 
 impl<'a> Scope<'a> {
-    fn of(module: &Module, defined: &'a HashSet<String>, disabled: &'a [String]) -> Scope<'a> {
+    pub(super) fn of(
+        module: &Module,
+        defined: &'a HashSet<String>,
+        disabled: &'a [String],
+    ) -> Scope<'a> {
         let mut package = vec!["data".to_string()];
         dotted(&module.package.refr, &mut package);
         let mut aliases = BTreeMap::new();
@@ -85,7 +89,7 @@ impl<'a> Scope<'a> {
     }
 
     /// The absolute path a call name refers to, if it is a user function path.
-    fn absolute(&self, name: &str) -> Option<String> {
+    pub(super) fn absolute(&self, name: &str) -> Option<String> {
         if name.starts_with("data.") {
             return Some(name.to_string());
         }
@@ -104,7 +108,7 @@ impl<'a> Scope<'a> {
             return self.defined.contains(&path);
         }
         self.defined.contains(&format!("{}.{name}", self.package))
-            || (is_builtin(name) && !self.disabled.iter().any(|d| d == name))
+            || (is_builtin_call(name) && !self.disabled.iter().any(|d| d == name))
     }
 
     /// OPA names undefined calls by the path they resolve to.
@@ -113,14 +117,26 @@ impl<'a> Scope<'a> {
     }
 }
 
-fn is_builtin(name: &str) -> bool {
+/// True when the Rego engine has `name`: regorus's own builtins, the builtin table, or
+/// operators regorus evaluates natively (OPA lists those as builtins too).
+pub fn is_builtin(name: &str) -> bool {
+    // `print(...)` compiles to OPA's `internal.print`; regorus evaluates print itself.
+    name == "internal.print"
+        || is_builtin_call(name)
+        || crate::capabilities::opa()
+            .builtins
+            .iter()
+            .any(|b| b.name == name && b.infix.is_some())
+}
+
+fn is_builtin_call(name: &str) -> bool {
     name == "print"
         || regorus::unstable::BUILTINS.contains_key(name)
         || builtins::lookup(name).is_some()
 }
 
 /// `data.<package>.<name>` of every function (and default function) of a module.
-fn functions_of(module: &Module) -> Vec<String> {
+pub(super) fn functions_of(module: &Module) -> Vec<String> {
     let mut package = vec!["data".to_string()];
     dotted(&module.package.refr, &mut package);
     module
@@ -142,7 +158,7 @@ fn functions_of(module: &Module) -> Vec<String> {
 }
 
 /// Appends the components of a plain dotted ref (`a.b["c"]`); false for anything else.
-fn dotted(refr: &Expr, out: &mut Vec<String>) -> bool {
+pub(super) fn dotted(refr: &Expr, out: &mut Vec<String>) -> bool {
     match refr {
         Expr::Var { span, .. } => {
             out.push(span.text().to_string());
@@ -169,7 +185,7 @@ fn dotted(refr: &Expr, out: &mut Vec<String>) -> bool {
 }
 
 /// The span of a ref's first term (`a` of `a.b.c`), where OPA locates the whole ref.
-fn ref_start(refr: &Expr) -> &regorus::unstable::Span {
+pub(super) fn ref_start(refr: &Expr) -> &regorus::unstable::Span {
     match refr {
         Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => ref_start(refr),
         other => other.span(),
@@ -178,43 +194,61 @@ fn ref_start(refr: &Expr) -> &regorus::unstable::Span {
 
 type Visit<'a> = dyn FnMut(&str, &Span) + 'a;
 
+/// Called for every expression the walker reaches, outer ones first; `statement` is the
+/// query literal when the expression is a whole statement (`f(x)`, `not f(x)`).
+pub(super) type ExprVisit<'a> = dyn FnMut(&Expr, Option<&Literal>) + 'a;
+
+/// Every call of a rule, by its dotted name and where OPA locates it.
 fn for_each_call(rule: &Rule, visit: &mut Visit<'_>) {
+    for_each_expr(rule, &mut |expr, _| {
+        if let Expr::Call { fcn, .. } = expr {
+            let mut name = Vec::new();
+            if dotted(fcn, &mut name) {
+                // OPA locates the call where the function name starts.
+                visit(&name.join("."), ref_start(fcn));
+            }
+        }
+    });
+}
+
+/// Every expression of a rule: head, bodies, `else` values, comprehensions, `every`.
+pub(super) fn for_each_expr(rule: &Rule, visit: &mut ExprVisit<'_>) {
     match rule {
         Rule::Spec { head, bodies, .. } => {
             match head {
                 RuleHead::Compr { refr, assign, .. } => {
-                    walk_expr(refr, visit);
+                    walk_expr(refr, None, visit);
                     if let Some(assign) = assign {
-                        walk_expr(&assign.value, visit);
+                        walk_expr(&assign.value, None, visit);
                     }
                 }
                 RuleHead::Set { refr, key, .. } => {
-                    walk_expr(refr, visit);
+                    walk_expr(refr, None, visit);
                     if let Some(key) = key {
-                        walk_expr(key, visit);
+                        walk_expr(key, None, visit);
                     }
                 }
                 RuleHead::Func { args, assign, .. } => {
                     for arg in args {
-                        walk_expr(arg, visit);
+                        walk_expr(arg, None, visit);
                     }
                     if let Some(assign) = assign {
-                        walk_expr(&assign.value, visit);
+                        walk_expr(&assign.value, None, visit);
                     }
                 }
             }
             for body in bodies {
                 if let Some(assign) = &body.assign {
-                    walk_expr(&assign.value, visit);
+                    walk_expr(&assign.value, None, visit);
                 }
                 walk_query(&body.query, visit);
             }
         }
-        Rule::Default { value, .. } => walk_expr(value, visit),
+        Rule::Default { value, .. } => walk_expr(value, None, visit),
     }
 }
 
-fn walk_query(query: &Query, visit: &mut Visit<'_>) {
+fn walk_query(query: &Query, visit: &mut ExprVisit<'_>) {
     for stmt in &query.stmts {
         match &stmt.literal {
             Literal::SomeVars { .. } => {}
@@ -225,14 +259,16 @@ fn walk_query(query: &Query, visit: &mut Visit<'_>) {
                 ..
             } => {
                 if let Some(key) = key {
-                    walk_expr(key, visit);
+                    walk_expr(key, None, visit);
                 }
-                walk_expr(value, visit);
-                walk_expr(collection, visit);
+                walk_expr(value, None, visit);
+                walk_expr(collection, None, visit);
             }
-            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => walk_expr(expr, visit),
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
+                walk_expr(expr, Some(&stmt.literal), visit)
+            }
             Literal::Every { domain, query, .. } => {
-                walk_expr(domain, visit);
+                walk_expr(domain, None, visit);
                 walk_query(query, visit);
             }
         }
@@ -242,58 +278,54 @@ fn walk_query(query: &Query, visit: &mut Visit<'_>) {
                 modifier.r#as.as_ref(),
                 Expr::Var { .. } | Expr::RefDot { .. }
             ) {
-                walk_expr(&modifier.r#as, visit);
+                walk_expr(&modifier.r#as, None, visit);
             }
         }
     }
 }
 
-fn walk_expr(expr: &Expr, visit: &mut Visit<'_>) {
+fn walk_expr(expr: &Expr, statement: Option<&Literal>, visit: &mut ExprVisit<'_>) {
+    visit(expr, statement);
     match expr {
-        Expr::Call { fcn, params, .. } => {
-            let mut name = Vec::new();
-            if dotted(fcn, &mut name) {
-                // OPA locates the call where the function name starts.
-                visit(&name.join("."), ref_start(fcn));
-            }
+        Expr::Call { params, .. } => {
             for param in params {
-                walk_expr(param, visit);
+                walk_expr(param, None, visit);
             }
         }
         Expr::Array { items, .. } | Expr::Set { items, .. } => {
             for item in items {
-                walk_expr(item, visit);
+                walk_expr(item, None, visit);
             }
         }
         Expr::Object { fields, .. } => {
             for (_, key, value) in fields {
-                walk_expr(key, visit);
-                walk_expr(value, visit);
+                walk_expr(key, None, visit);
+                walk_expr(value, None, visit);
             }
         }
         Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
-            walk_expr(term, visit);
+            walk_expr(term, None, visit);
             walk_query(query, visit);
         }
         Expr::ObjectCompr {
             key, value, query, ..
         } => {
-            walk_expr(key, visit);
-            walk_expr(value, visit);
+            walk_expr(key, None, visit);
+            walk_expr(value, None, visit);
             walk_query(query, visit);
         }
-        Expr::UnaryExpr { expr, .. } => walk_expr(expr, visit),
-        Expr::RefDot { refr, .. } => walk_expr(refr, visit),
+        Expr::UnaryExpr { expr, .. } => walk_expr(expr, None, visit),
+        Expr::RefDot { refr, .. } => walk_expr(refr, None, visit),
         Expr::RefBrack { refr, index, .. } => {
-            walk_expr(refr, visit);
-            walk_expr(index, visit);
+            walk_expr(refr, None, visit);
+            walk_expr(index, None, visit);
         }
         Expr::BinExpr { lhs, rhs, .. }
         | Expr::BoolExpr { lhs, rhs, .. }
         | Expr::ArithExpr { lhs, rhs, .. }
         | Expr::AssignExpr { lhs, rhs, .. } => {
-            walk_expr(lhs, visit);
-            walk_expr(rhs, visit);
+            walk_expr(lhs, None, visit);
+            walk_expr(rhs, None, visit);
         }
         Expr::Membership {
             key,
@@ -302,10 +334,10 @@ fn walk_expr(expr: &Expr, visit: &mut Visit<'_>) {
             ..
         } => {
             if let Some(key) = key {
-                walk_expr(key, visit);
+                walk_expr(key, None, visit);
             }
-            walk_expr(value, visit);
-            walk_expr(collection, visit);
+            walk_expr(value, None, visit);
+            walk_expr(collection, None, visit);
         }
         _ => {}
     }

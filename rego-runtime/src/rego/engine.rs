@@ -194,6 +194,10 @@ impl PreparedRego {
             &policies.disabled_builtins,
         ));
         problems.extend(checks::recursion(&mut engine));
+        if problems.is_empty() {
+            // OPA's type checker runs only on modules that passed the stages before it.
+            problems.extend(super::typecheck::check(&mut engine));
+        }
         if !problems.is_empty() {
             return Err(Error::Compile(remap(problems)));
         }

@@ -50,6 +50,8 @@ fn call(builtin: &'static Builtin, operands: &[RegoValue]) -> anyhow::Result<Reg
     };
     match builtins::call(builtin, &operands) {
         Ok(value) => Ok(to_regorus(&value)),
+        // Some builtins answer nothing without failing (`max([])`), strict or not.
+        Err(builtins::BuiltinError::Undefined) => Ok(RegoValue::Undefined),
         Err(error) if STRICT_BUILTIN_ERRORS.with(Cell::get) => {
             Err(anyhow::anyhow!("{}: {}", error.code(), error.message()))
         }

@@ -9,6 +9,8 @@ pub mod lexer;
 mod lowering;
 mod outline;
 mod rule_paths;
+mod typecheck;
 
+pub use checks::is_builtin;
 pub use engine::{DEFAULT_DECISION_CACHE_ENTRIES, PreparedRego, RegoEngine};
 pub use outline::{is_empty_module, package_path};
