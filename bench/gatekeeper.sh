@@ -1,63 +1,127 @@
 #!/usr/bin/env bash
 # Gatekeeper webhook benchmark: 50 templates / 60 constraints from the conformance corpus,
-# a Pod CREATE that most of them match, and 10,000 inventory objects. Prints load time, peak
-# req/s, latency at ~50% of peak, the effect of the inventory, a referential (uniqueness)
-# template's latency, and RSS. Usage: bench/gatekeeper.sh (after `cargo build --release`).
+# a Pod CREATE that most of them match, and 10,000 inventory objects. For each binary and
+# round it prints load time, peak req/s, CPU time per review, latency at ~50% of peak, the
+# effect of the inventory, a referential (uniqueness) template's latency, and RSS; then the
+# median and range of each measure over the rounds.
+#
+# Usage: bench/gatekeeper.sh [GATEWAY_BINARY...]   (default: target/release/gateway)
+#   DURATION=8s  length of each wrk run        ROUNDS=3  rounds (binaries interleave per round)
+# Several binaries are measured side by side, round by round, so that the machine's load
+# (shared, noisy) hits them alike.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-GATEWAY="${GATEWAY:-$ROOT/target/release/gateway}"
+BINARIES=("$@")
+[ ${#BINARIES[@]} -eq 0 ] && BINARIES=("${GATEWAY:-$ROOT/target/release/gateway}")
 WORK="$(mktemp -d /tmp/gatekeeper-bench.XXXXXX)"
 ADDR=127.0.0.1:18383
-DURATION="${DURATION:-10s}"
+DURATION="${DURATION:-8s}"
+ROUNDS="${ROUNDS:-3}"
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 python3 "$ROOT/bench/gatekeeper-gen.py" "$WORK"
 
-start() {
-  "$GATEWAY" run --addr "$ADDR" --log-format json "$@" >"$WORK/log" 2>&1 &
+start() {  # binary args...
+  local bin="$1"; shift
+  # Without RUST_BACKTRACE: regorus builds (and drops) anyhow errors on its hot path, and with
+  # RUST_BACKTRACE=1 in the environment each one captures a backtrace (+16% CPU per review).
+  env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
+    "$bin" run --addr "$ADDR" --log-format json "$@" >"$WORK/log" 2>&1 &
   PID=$!
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 400); do
     curl -s -o /dev/null "http://$ADDR/health" && return 0
     sleep 0.05
   done
   echo "gateway did not start" >&2; cat "$WORK/log" >&2; exit 1
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
-rss() { awk '/VmRSS/ {printf "%.0f MB\n", $2/1024}' "/proc/$PID/status"; }
-load() {  # connections delay_ms review -> wrk summary lines
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$PID/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+# wrk connections delay_ms review -> "rps p50_ms p99_ms requests"
+load() {
   REVIEW="$3" DELAY_MS="$2" wrk -t1 -c"$1" -d"$DURATION" --latency \
-    -s "$ROOT/bench/gatekeeper-admit.lua" "http://$ADDR" |
-    grep -E "Requests/sec|^ +(50|90|99)%"
+    -s "$ROOT/bench/gatekeeper-admit.lua" "http://$ADDR" | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    /requests in/ { n = $1 }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    END { printf "%.1f %.2f %.2f %d\n", rps, p50, p99, n }'
 }
-rps() { grep Requests/sec | awk '{print $2}'; }
+# CPU milliseconds the gateway spent per request during one load run.
+measured() {  # connections delay_ms review -> "rps p50 p99 requests cpu_ms_per_request"
+  local before after out
+  before="$(cpu_ticks)"
+  out="$(load "$@")"
+  after="$(cpu_ticks)"
+  echo "$out" | awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+    '{ printf "%s %s %s %s %.2f\n", $1, $2, $3, $4, ($4 > 0 ? t * 1000 / hz / $4 : 0) }'
+}
 
-echo "== load: 50 templates, 60 constraints"
-start --gatekeeper "$WORK/policies"
-grep -o '"elapsed_ms":[0-9.]*' "$WORK/log" | head -1
-curl -s "http://$ADDR/metrics" | grep '^gatekeeper_constraint' || true
-# Warm every template's engine pool before measuring.
-load 2 0 "$WORK/pod-review.json" >/dev/null
+RESULTS="$WORK/results"
+: >"$RESULTS"
+record() { echo "$1|$2|$3" >>"$RESULTS"; }  # binary measure value
 
-echo "== Pod CREATE review, peak (2 connections)"
-PEAK_OUT="$(load 2 0 "$WORK/pod-review.json")"; echo "$PEAK_OUT"
-PEAK="$(echo "$PEAK_OUT" | rps)"
-echo "== Pod CREATE review at ~50% of peak (1 connection, paced)"
-# One connection pausing for one service time between requests keeps the server about half busy.
-SERVICE_MS="$(python3 -c "print(max(1, round(1000 / float('$PEAK'))))")"
-load 1 "$SERVICE_MS" "$WORK/pod-review.json"
-echo "RSS $(rss)"
-stop
+for round in $(seq 1 "$ROUNDS"); do
+  for bin in "${BINARIES[@]}"; do
+    name="$(basename "$bin")"
+    echo "== round $round: $name"
+    mark="$(wc -l <"$RESULTS")"
+    start "$bin" --gatekeeper "$WORK/policies"
+    record "$name" "load 50 templates (ms)" "$(grep -o '"elapsed_ms":[0-9.]*' "$WORK/log" | head -1 | cut -d: -f2)"
+    load 2 0 "$WORK/pod-review.json" >/dev/null  # warm every template's evaluator pool
+    read -r peak _ _ _ cpu <<<"$(measured 2 0 "$WORK/pod-review.json")"
+    record "$name" "Pod review peak, 2 connections (req/s)" "$peak"
+    record "$name" "Pod review CPU per request (ms)" "$cpu"
+    read -r single _ _ _ _ <<<"$(load 1 0 "$WORK/pod-review.json")"
+    # ~50% of peak: one connection that waits, after each answer, long enough that it sends
+    # peak/2 requests per second (2/peak per request, of which the service time is spent).
+    delay="$(python3 -c "print(max(0, round(2000 / $peak - 1000 / $single)))")"
+    read -r rps p50 p99 _ <<<"$(load 1 "$delay" "$WORK/pod-review.json")"
+    record "$name" "half load: achieved req/s" "$rps"
+    record "$name" "half load: % of peak" "$(python3 -c "print(round(100 * $rps / $peak))")"
+    record "$name" "half load: p50 (ms)" "$p50"
+    record "$name" "half load: p99 (ms)" "$p99"
+    record "$name" "RSS, no inventory (MB)" "$(rss_mb)"
+    stop
 
-echo "== with 10,000 inventory objects"
-start --gatekeeper "$WORK/policies" --gatekeeper "$WORK/unique" --inventory "$WORK/inventory.yaml"
-grep -o '"objects":[0-9]*' "$WORK/log" | head -1
-load 2 0 "$WORK/pod-review.json" >/dev/null
-echo "-- Pod CREATE review (non-referential), peak"
-load 2 0 "$WORK/pod-review.json"
-echo "-- Ingress CREATE review (uniqueness template scans 1,000 ingresses), 1 connection"
-load 1 0 "$WORK/ingress-review.json"
-echo "RSS $(rss)"
-stop
+    start "$bin" --gatekeeper "$WORK/policies" --gatekeeper "$WORK/unique" --inventory "$WORK/inventory.yaml"
+    for _ in $(seq 1 200); do grep -q '"objects":10000' "$WORK/log" && break; sleep 0.05; done
+    load 2 0 "$WORK/pod-review.json" >/dev/null
+    read -r ipeak _ _ _ icpu <<<"$(measured 2 0 "$WORK/pod-review.json")"
+    record "$name" "10k inventory: Pod review peak (req/s)" "$ipeak"
+    record "$name" "10k inventory: Pod review CPU per request (ms)" "$icpu"
+    load 1 0 "$WORK/ingress-review.json" >/dev/null
+    read -r _ up50 up99 _ ucpu <<<"$(measured 1 0 "$WORK/ingress-review.json")"
+    record "$name" "uniqueness (1,000 Ingresses): p50 (ms)" "$up50"
+    record "$name" "uniqueness (1,000 Ingresses): p99 (ms)" "$up99"
+    record "$name" "uniqueness: CPU per request (ms)" "$ucpu"
+    record "$name" "RSS, 10k inventory (MB)" "$(rss_mb)"
+    stop
+    tail -n "+$((mark + 1))" "$RESULTS" | awk -F'|' '{ printf "  %-48s %s\n", $2, $3 }'
+  done
+done
+
+echo "== summary: median [min-max] over $ROUNDS rounds"
+python3 - "$RESULTS" <<'EOF'
+import statistics, sys
+rows, order, names = {}, [], []
+for line in open(sys.argv[1]):
+    name, measure, value = line.rstrip("\n").split("|")
+    if measure not in order:
+        order.append(measure)
+    if name not in names:
+        names.append(name)
+    rows.setdefault((name, measure), []).append(float(value))
+print("| measure | " + " | ".join(names) + " |")
+print("|---|" + "---|" * len(names))
+for measure in order:
+    cells = []
+    for name in names:
+        v = rows.get((name, measure), [])
+        cells.append(f"{statistics.median(v):g} [{min(v):g}–{max(v):g}]" if v else "")
+    print(f"| {measure} | " + " | ".join(cells) + " |")
+EOF

@@ -29,15 +29,15 @@ pub fn judge(case: &TestCase, outcome: &Outcome) -> Verdict {
                     &format!("error {code}: {message}"),
                 );
             }
-            if let Some(want) = &case.want_error_code {
-                if want != code {
-                    return fail("wrong error code", want, &format!("{code}: {message}"));
-                }
+            if let Some(want) = &case.want_error_code
+                && want != code
+            {
+                return fail("wrong error code", want, &format!("{code}: {message}"));
             }
-            if let Some(want) = &case.want_error {
-                if !message.contains(want.as_str()) {
-                    return fail("error text does not contain want_error", want, message);
-                }
+            if let Some(want) = &case.want_error
+                && !message.contains(want.as_str())
+            {
+                return fail("error text does not contain want_error", want, message);
             }
             Verdict::Pass
         }
@@ -60,14 +60,14 @@ pub fn judge(case: &TestCase, outcome: &Outcome) -> Verdict {
                     );
                 }
             }
-            if let Some(defined) = case.want_defined {
-                if defined == results.is_empty() {
-                    return fail(
-                        "definedness differs",
-                        if defined { "defined" } else { "undefined" },
-                        &results_text(results),
-                    );
-                }
+            if let Some(defined) = case.want_defined
+                && defined == results.is_empty()
+            {
+                return fail(
+                    "definedness differs",
+                    if defined { "defined" } else { "undefined" },
+                    &results_text(results),
+                );
             }
             Verdict::Pass
         }

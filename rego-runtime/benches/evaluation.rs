@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rego_runtime::rego::RegoEngine;
-use rego_runtime::{Engine, Entrypoint, Input, Limits, PathSegment, PolicyModule, PolicySet, Prepared, RegoVersion, Value};
+use rego_runtime::{
+    Engine, Entrypoint, Input, Limits, PathSegment, PolicyModule, PolicySet, Prepared, RegoVersion,
+    Value,
+};
 
 const BATCHES: usize = 7;
 const BATCH_TIME: Duration = Duration::from_millis(300);
@@ -28,14 +31,32 @@ fn main() {
     let started = Instant::now();
     let engine = RegoEngine::new(0);
     let prepared = engine.prepare(&policies).expect("prepare");
-    println!("prepare (parse, check, load 1,000 data entries): {:?}", started.elapsed());
+    println!(
+        "prepare (parse, check, load 1,000 data entries): {:?}",
+        started.elapsed()
+    );
 
-    let path = [PathSegment::Key("rbac".into()), PathSegment::Key("allow".into())];
+    let path = [
+        PathSegment::Key("rbac".into()),
+        PathSegment::Key("allow".into()),
+    ];
     for (name, input) in [
-        ("allow via role grant", r#"{"user":"bob","action":"read","type":"dog"}"#),
-        ("deny, inactive user", r#"{"user":"user0004","action":"delete","type":"kind08"}"#),
-        ("allow as admin", r#"{"user":"alice","action":"update","type":"kind14"}"#),
-        ("deny, unknown user", r#"{"user":"nobody","action":"read","type":"dog"}"#),
+        (
+            "allow via role grant",
+            r#"{"user":"bob","action":"read","type":"dog"}"#,
+        ),
+        (
+            "deny, inactive user",
+            r#"{"user":"user0004","action":"delete","type":"kind08"}"#,
+        ),
+        (
+            "allow as admin",
+            r#"{"user":"alice","action":"update","type":"kind14"}"#,
+        ),
+        (
+            "deny, unknown user",
+            r#"{"user":"nobody","action":"read","type":"dog"}"#,
+        ),
     ] {
         let per_eval = median_time(&*prepared, &path, input);
         println!("eval {name:<24} time: {per_eval:?}");
@@ -44,7 +65,7 @@ fn main() {
 
 fn median_time(prepared: &dyn Prepared, path: &[PathSegment], input: &str) -> Duration {
     let limits = Limits::default();
-    let mut run = || {
+    let run = || {
         prepared
             .evaluate(Entrypoint::Data(path), Input::Json(input), &limits)
             .expect("evaluate")

@@ -43,7 +43,9 @@ pub const OPA_CAPABILITIES_JSON: &str = include_str!("../capabilities/opa-v1.22.
 /// Only if the embedded file is not OPA's capabilities JSON, which a test rules out.
 pub fn opa() -> &'static Capabilities {
     static PARSED: OnceLock<Capabilities> = OnceLock::new();
-    PARSED.get_or_init(|| serde_json::from_str(OPA_CAPABILITIES_JSON).expect("embedded capabilities parse"))
+    PARSED.get_or_init(|| {
+        serde_json::from_str(OPA_CAPABILITIES_JSON).expect("embedded capabilities parse")
+    })
 }
 
 #[cfg(test)]
@@ -54,10 +56,24 @@ mod tests {
     fn lists_every_builtin_of_opa() {
         let capabilities = opa();
         assert_eq!(capabilities.builtins.len(), 206);
-        let plus = capabilities.builtins.iter().find(|b| b.name == "plus").expect("plus");
+        let plus = capabilities
+            .builtins
+            .iter()
+            .find(|b| b.name == "plus")
+            .expect("plus");
         assert_eq!(plus.infix.as_deref(), Some("+"));
         assert_eq!(plus.arity(), 2);
-        assert!(capabilities.builtins.iter().any(|b| b.name == "re_match" && b.deprecated));
-        assert!(capabilities.builtins.iter().any(|b| b.name == "time.now_ns" && b.nondeterministic));
+        assert!(
+            capabilities
+                .builtins
+                .iter()
+                .any(|b| b.name == "re_match" && b.deprecated)
+        );
+        assert!(
+            capabilities
+                .builtins
+                .iter()
+                .any(|b| b.name == "time.now_ns" && b.nondeterministic)
+        );
     }
 }

@@ -50,7 +50,9 @@ impl DecisionCache {
     pub fn new(entries: usize) -> Option<DecisionCache> {
         let per_shard = NonZeroUsize::new(entries.div_ceil(SHARDS))?;
         Some(DecisionCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(LruCache::new(per_shard))).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(LruCache::new(per_shard)))
+                .collect(),
         })
     }
 

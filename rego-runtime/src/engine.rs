@@ -95,7 +95,9 @@ pub struct PreparedInput {
 
 impl fmt::Debug for PreparedInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PreparedInput").field("value", &self.value).finish_non_exhaustive()
+        f.debug_struct("PreparedInput")
+            .field("value", &self.value)
+            .finish_non_exhaustive()
     }
 }
 

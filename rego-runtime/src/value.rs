@@ -462,7 +462,12 @@ impl From<&Value> for serde_json::Value {
             Value::Object(entries) => Json::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.as_str().map_or_else(|| k.to_json(), String::from), Json::from(v)))
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().map_or_else(|| k.to_json(), String::from),
+                            Json::from(v),
+                        )
+                    })
                     .collect(),
             ),
         }

@@ -507,7 +507,12 @@ fn run_audit(app: &App, parts: &Parts) -> Result<Response, ApiError> {
         })?,
     };
     let snapshot = app.store.snapshot();
-    let report = audit::run(app.store.engine(), &snapshot.gatekeeper, &app.limits(false), limit);
+    let report = audit::run(
+        app.store.engine(),
+        &snapshot.gatekeeper,
+        &app.limits(false),
+        limit,
+    );
     for error in &report.errors {
         tracing::warn!(error = %error, "audit could not review an object");
     }

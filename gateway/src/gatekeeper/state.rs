@@ -251,8 +251,10 @@ impl PreparedGatekeeper {
 
         // Constraints are validated against the parsed template only; which of them are valid
         // decides the `data.constraints` each template is compiled with.
-        let mut validated: Vec<((String, String), Result<Arc<PreparedConstraint>, ConstraintError>)> =
-            Vec::with_capacity(contents.constraints.len());
+        let mut validated: Vec<(
+            (String, String),
+            Result<Arc<PreparedConstraint>, ConstraintError>,
+        )> = Vec::with_capacity(contents.constraints.len());
         let mut by_template: BTreeMap<String, Vec<Arc<PreparedConstraint>>> = BTreeMap::new();
         for ((kind, name), entry) in &contents.constraints {
             let template_name = constraints::template_name(kind);

@@ -371,7 +371,10 @@ pub fn compile(
 
 /// `data.constraints` for a template of `kind`: `{kind: {name: parameters}}`, parameters after
 /// defaults (`{}` when absent), as the frameworks' driver stores them.
-pub fn constraints_data<'a>(kind: &str, constraints: impl IntoIterator<Item = (&'a str, &'a Value)>) -> Value {
+pub fn constraints_data<'a>(
+    kind: &str,
+    constraints: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) -> Value {
     let by_name: std::collections::BTreeMap<Value, Value> = constraints
         .into_iter()
         .map(|(name, parameters)| (Value::string(name), parameters.clone()))
@@ -423,17 +426,27 @@ mod tests {
     fn compiles_and_reports_disabled_http_send() {
         let t = template(BASE).expect("template");
         let code = t.rego.expect("rego");
-        let compiled =
-            compile(&RegoEngine::default(), &code, &Value::empty_object(), &Value::empty_object()).expect("compiles");
+        let compiled = compile(
+            &RegoEngine::default(),
+            &code,
+            &Value::empty_object(),
+            &Value::empty_object(),
+        )
+        .expect("compiles");
         assert!(!compiled.referential);
         let http = RegoCode {
             rego: "package x\nviolation[{\"msg\": m}] {\n  r := http.send({\"method\": \"get\", \"url\": \"http://x\"})\n  m := r.body\n}\n".into(),
             libs: vec![],
             version: RegoVersion::V0,
         };
-        let problem = compile(&RegoEngine::default(), &http, &Value::empty_object(), &Value::empty_object())
-            .err()
-            .expect("http.send refused");
+        let problem = compile(
+            &RegoEngine::default(),
+            &http,
+            &Value::empty_object(),
+            &Value::empty_object(),
+        )
+        .err()
+        .expect("http.send refused");
         assert_eq!(problem.code, CODE_INGEST_ERROR);
         assert!(
             problem.message.contains("undefined function http.send"),

@@ -137,15 +137,16 @@ pub fn review_all(inputs: &[Value], limits: &Limits) -> Result<Vec<Finding>, Str
             },
         };
         let review = review::from_object(object, namespace, false, "Original");
-        let outcome = evaluate::review(&engine, &prepared, &review, GATOR_POINT, limits).map_err(|e| {
-            format!(
-                "reviewing {}, Kind={} {}/{}: {e}",
-                objects::api_version(object),
-                objects::kind(object),
-                objects::namespace(object),
-                objects::name(object)
-            )
-        })?;
+        let outcome =
+            evaluate::review(&engine, &prepared, &review, GATOR_POINT, limits).map_err(|e| {
+                format!(
+                    "reviewing {}, Kind={} {}/{}: {e}",
+                    objects::api_version(object),
+                    objects::kind(object),
+                    objects::namespace(object),
+                    objects::name(object)
+                )
+            })?;
         findings.extend(outcome.violations.into_iter().map(|violation| Finding {
             violation,
             object: object.clone(),

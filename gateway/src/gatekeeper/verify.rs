@@ -582,14 +582,15 @@ fn run_case(
             .and_then(lookup);
         review::from_object(&object, namespace, false, "Original")
     };
-    let outcome = evaluate::review(engine, prepared, &review, GATOR_POINT, limits).map_err(|e| {
-        fail(format!(
-            "reviewing {} {}/{}: {e}",
-            objects::api_version(&object),
-            objects::namespace(&object),
-            objects::name(&object)
-        ))
-    })?;
+    let outcome =
+        evaluate::review(engine, prepared, &review, GATOR_POINT, limits).map_err(|e| {
+            fail(format!(
+                "reviewing {} {}/{}: {e}",
+                objects::api_version(&object),
+                objects::namespace(&object),
+                objects::name(&object)
+            ))
+        })?;
     for assertion in assertions {
         check_assertion(assertion, &outcome.violations).map_err(|e| (e, outcome.prints.clone()))?;
     }

@@ -62,8 +62,9 @@ impl Snapshot {
 
     /// Like [`Snapshot::build`], reusing what `previous` prepared from unchanged inputs: the
     /// OPA engine when bundles, policies and data are the same, and every Gatekeeper template
-    /// whose Rego (and inventory, if it reads it) is the same. So a Gatekeeper change does not
-    /// recompile OPA policies, and an OPA data write does not recompile templates.
+    /// whose Rego, constraints' parameters (and inventory, if it reads it) are the same. So a
+    /// Gatekeeper change does not recompile OPA policies, and an OPA data write does not
+    /// recompile templates.
     ///
     /// # Errors
     /// The engine's compile error (Gatekeeper problems stay in their objects' status).

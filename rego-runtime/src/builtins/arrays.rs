@@ -34,7 +34,11 @@ fn concat(args: &[Value]) -> Result<Value, BuiltinError> {
 /// `xs[start:stop]` with both bounds clamped to the array, empty when they cross.
 fn slice(args: &[Value]) -> Result<Value, BuiltinError> {
     let items = args::array(args, 0)?;
-    let clamp = |i: i64| usize::try_from(i.max(0)).unwrap_or(usize::MAX).min(items.len());
+    let clamp = |i: i64| {
+        usize::try_from(i.max(0))
+            .unwrap_or(usize::MAX)
+            .min(items.len())
+    };
     let start = clamp(args::integer(args, 1)?);
     let stop = clamp(args::integer(args, 2)?);
     if start >= stop {

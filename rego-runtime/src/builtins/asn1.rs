@@ -221,6 +221,21 @@ pub(super) fn decode_base64_url(text: &str) -> Result<Vec<u8>, String> {
         .map_err(|error| go_base64_error(text, &error))
 }
 
+/// Decodes padded base64url as Go's `base64.URLEncoding` does: padding required, trailing
+/// bits ignored.
+pub(super) fn decode_base64_url_padded(text: &str) -> Result<Vec<u8>, String> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const GO_URL: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    GO_URL
+        .decode(text)
+        .map_err(|error| go_base64_error(text, &error))
+}
+
 fn go_base64_error(text: &str, error: &base64::DecodeError) -> String {
     let offset = match error {
         // Go complains about the first byte after a padding run, not the padding itself.

@@ -120,7 +120,10 @@ mod tests {
             run("bits.negate", "[18446744073709551615]"),
             Ok("-18446744073709551616".into())
         );
-        assert_eq!(run("bits.lsh", "[1,70]"), Ok("1180591620717411303424".into()));
+        assert_eq!(
+            run("bits.lsh", "[1,70]"),
+            Ok("1180591620717411303424".into())
+        );
         assert_eq!(run("bits.lsh", "[-5,1]"), Ok("-10".into()));
         assert_eq!(run("bits.rsh", "[-5,1]"), Ok("-3".into()));
         assert_eq!(

@@ -55,15 +55,24 @@ fn base64_is_valid(args: &[Value]) -> Result<Value, BuiltinError> {
     Ok(Value::Bool(STANDARD.decode(text).is_ok()))
 }
 
-/// Padding is optional, as OPA pads the input before decoding.
+/// Padding is optional: OPA pads unpadded input (RFC 7515 appendix C) and then decodes
+/// strictly with the URL alphabet, so `+` and `/` are illegal.
 fn base64url_decode(args: &[Value]) -> Result<Value, BuiltinError> {
     let text = args::string(args, 0)?;
-    if text.trim_end_matches('=').len() % 4 == 1 {
-        return Err(BuiltinError::failed(format!(
-            "illegal base64url string: {text}"
-        )));
+    let mut padded = text.to_string();
+    if !text.ends_with('=') {
+        match text.len() % 4 {
+            2 => padded.push_str("=="),
+            3 => padded.push('='),
+            1 => {
+                return Err(BuiltinError::failed(format!(
+                    "illegal base64url string: {text}"
+                )));
+            }
+            _ => {}
+        }
     }
-    asn1::decode_base64_url(text)
+    asn1::decode_base64_url_padded(&padded)
         .map(|bytes| text_of(&bytes))
         .map_err(BuiltinError::failed)
 }
@@ -137,6 +146,11 @@ mod tests {
             run(base64url_decode, "a"),
             Err("illegal base64url string: a".into())
         );
+        assert_eq!(
+            run(base64url_decode, "a+b/"),
+            Err("illegal base64 data at input byte 1".into())
+        );
+        assert_eq!(run(base64url_decode, "YQ"), Ok(r#""a""#.into()));
         assert_eq!(
             run(hex_decode, "6"),
             Err("encoding/hex: odd length hex string".into())

@@ -104,9 +104,16 @@ fn parse(args: &[Value]) -> Result<Value, BuiltinError> {
     Ok(Value::array(vec![query, schema]))
 }
 
+/// True for an operand OPA's predicates answer `false` for: neither text nor an AST object.
+fn neither_text_nor_ast(value: &Value) -> bool {
+    !matches!(value, Value::String(_) | Value::Object(_))
+}
+
 fn parse_and_verify(args: &[Value]) -> Result<Value, BuiltinError> {
-    text(args, 0)?;
-    text(args, 1)?;
+    if !args.iter().any(neither_text_nor_ast) {
+        text(args, 0)?;
+        text(args, 1)?;
+    }
     Ok(match checked(args) {
         Ok((query, schema)) => Value::array(vec![Value::Bool(true), query, schema]),
         Err(_) => Value::array(vec![
@@ -118,15 +125,24 @@ fn parse_and_verify(args: &[Value]) -> Result<Value, BuiltinError> {
 }
 
 fn is_valid(args: &[Value]) -> Result<Value, BuiltinError> {
-    text(args, 0)?;
-    text(args, 1)?;
+    if !args.iter().any(neither_text_nor_ast) {
+        text(args, 0)?;
+        text(args, 1)?;
+    }
     Ok(Value::Bool(checked(args).is_ok()))
 }
 
+/// A schema AST object (what `graphql.parse_schema` returns) is taken as valid: OPA loads it
+/// as the schema it describes, and an AST made by the parser always loads. Anything but text
+/// or an object is not a schema.
 fn schema_is_valid(args: &[Value]) -> Result<Value, BuiltinError> {
-    let valid = syntax::parse_schema(text(args, 0)?)
-        .ok()
-        .is_some_and(|document| Schema::load(&document).is_ok());
+    let valid = match &args[0] {
+        Value::String(text) => syntax::parse_schema(text)
+            .ok()
+            .is_some_and(|document| Schema::load(&document).is_ok()),
+        Value::Object(_) => true,
+        _ => false,
+    };
     Ok(Value::Bool(valid))
 }
 
@@ -995,6 +1011,20 @@ mod tests {
         assert_eq!(
             run(schema_is_valid, &["type Query { a: Unknown }"]),
             Ok("false".into())
+        );
+        // Non-text operands: confirmed with `opa eval` (OPA 1.22.2).
+        assert_eq!(schema_is_valid(&[Value::int(1)]), Ok(Value::Bool(false)));
+        assert_eq!(
+            schema_is_valid(&[Value::empty_object()]),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            is_valid(&[Value::int(1), Value::string(schema)]),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(
+            parse_and_verify(&[Value::int(1), Value::string(schema)]).map(|v| v.to_json()),
+            Ok("[false,{},{}]".into())
         );
     }
 

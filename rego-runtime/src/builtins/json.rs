@@ -1,10 +1,13 @@
 //! `json.marshal` and `json.marshal_with_options` as Go's encoder writes JSON: keys sorted,
-//! sets as arrays, and `<`, `>`, `&`, U+2028 and U+2029 escaped (regorus writes them raw).
+//! sets as arrays, and `<`, `>`, `&`, U+2028 and U+2029 escaped (regorus writes them raw);
+//! `json.unmarshal` and `json.is_valid` as Go reads it (see [`super::gojson`]), where regorus
+//! raises its own errors and fails on a non-string operand.
 
 use std::collections::BTreeMap;
 
 use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::gojson;
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -20,7 +23,30 @@ pub(super) const BUILTINS: &[Builtin] = &[
         nondeterministic: false,
         eval: marshal_with_options,
     },
+    Builtin {
+        name: "json.unmarshal",
+        arity: 1,
+        nondeterministic: false,
+        eval: unmarshal,
+    },
+    Builtin {
+        name: "json.is_valid",
+        arity: 1,
+        nondeterministic: false,
+        eval: is_valid,
+    },
 ];
+
+fn unmarshal(args: &[Value]) -> Result<Value, BuiltinError> {
+    gojson::unmarshal(args::string(args, 0)?).map_err(BuiltinError::failed)
+}
+
+/// Anything but a string is simply not valid JSON text.
+fn is_valid(args: &[Value]) -> Result<Value, BuiltinError> {
+    Ok(Value::Bool(
+        args::any(args, 0)?.as_str().is_some_and(gojson::valid),
+    ))
+}
 
 /// Nesting deeper than this is refused rather than risk the stack.
 const MAX_DEPTH: usize = 1000;

@@ -184,9 +184,19 @@ fn decode(args: &[Value]) -> Result<Value, BuiltinError> {
     ]))
 }
 
+/// The token operand of a `verify_*` call, checked in OPA's order: the token is a string
+/// with periods before the key's type is looked at, and parsed after.
+fn token_then_key(args: &[Value]) -> Result<(Token<'_>, &str), BuiltinError> {
+    let text = args::string(args, 0)?;
+    if !text.contains('.') {
+        return Err(BuiltinError::failed("encoded JWT had no period separators"));
+    }
+    let key = args::string(args, 1)?;
+    Ok((Token::parse(text)?, key))
+}
+
 fn verify_with_secret(args: &[Value], bits: u16) -> Result<Value, BuiltinError> {
-    let token = Token::parse(args::string(args, 0)?)?;
-    let secret = args::string(args, 1)?;
+    let (token, secret) = token_then_key(args)?;
     let expected = keys::hmac_sign(bits, secret.as_bytes(), token.signed_part().as_bytes());
     Ok(Value::Bool(constant_time_eq(&expected, &token.signature)))
 }
@@ -196,8 +206,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn verify_with_key(args: &[Value], algorithm: Algorithm) -> Result<Value, BuiltinError> {
-    let token = Token::parse(args::string(args, 0)?)?;
-    let keys = public_keys(args::string(args, 1)?)?;
+    let (token, key) = token_then_key(args)?;
+    let keys = public_keys(key)?;
     let message = token.signed_part();
     Ok(Value::Bool(keys.iter().any(|key| {
         key.verify(algorithm, message.as_bytes(), &token.signature)
@@ -387,20 +397,38 @@ fn claims_ok(payload: &Value, constraints: &Constraints) -> bool {
     }
 }
 
+/// OPA signs whatever JSON the operands are: their types are only declared (and checked at
+/// compile time); a key that is not an object fails as Go's JWK parser does, and a header
+/// without a string `alg` fails as a missing algorithm.
 fn encode_sign(args: &[Value]) -> Result<Value, BuiltinError> {
-    let header = args::object(args, 0)?;
-    let payload = args::object(args, 1)?;
-    let key = args::object(args, 2)?;
-    let header_json = go_json(&args[0]);
-    let payload_json = go_json(&args[1]);
-    let alg = header.get(&Value::string("alg")).and_then(Value::as_str);
-    let _ = payload;
-    sign(
-        alg,
-        &header_json,
-        &payload_json,
-        &Value::Object(std::sync::Arc::new(key.clone())),
-    )
+    let header = args::any(args, 0)?;
+    let payload = args::any(args, 1)?;
+    let key = args::any(args, 2)?;
+    if key.as_object().is_none() {
+        let go_type = match key {
+            Value::String(_) => "string",
+            Value::Number(_) => "number",
+            Value::Bool(_) => "bool",
+            _ => "array",
+        };
+        return Err(BuiltinError::failed(format!(
+            "jwk.Parse: failed to parse sole key: jwk.ParseKey: jwk.Parse: failed to probe \
+             data: probe: failed to unmarshal data: json: cannot unmarshal {go_type} into Go \
+             value of type struct {{ Kty string \"json:\\\"kty\\\"\"; D json.RawMessage \
+             \"json:\\\"d,omitempty\\\"\" }}"
+        )));
+    }
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => Some(&**alg),
+        Some(other) if key.get("kty").and_then(Value::as_str).is_some() => {
+            return Err(BuiltinError::failed(format!(
+                "missing or invalid 'alg' header: value doesn't contain string; it contains {}",
+                other.type_name()
+            )));
+        }
+        _ => None,
+    };
+    sign(alg, &go_json(header), &go_json(payload), key)
 }
 
 fn encode_sign_raw(args: &[Value]) -> Result<Value, BuiltinError> {
@@ -523,6 +551,55 @@ mod tests {
             Some(
                 "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEzMDA4MTkzODAsImlzcyI6ImpvZSJ9.bQOaUDe0iw2o6eXFE6Uo4DGrC4D7-lnK4adfhnh7kAk"
             )
+        );
+    }
+
+    #[test]
+    fn operands_fail_in_opas_order() {
+        let key_error = |args: Vec<Value>| {
+            verify_with_secret(&args, 256)
+                .expect_err("error")
+                .to_string()
+        };
+        assert_eq!(
+            key_error(vec![Value::string("a"), Value::int(1)]),
+            "encoded JWT had no period separators"
+        );
+        assert_eq!(
+            key_error(vec![Value::string("a.b"), Value::int(1)]),
+            "operand 2 must be string but got number"
+        );
+        let sign_error = |json: &str| {
+            let Value::Array(args) = Value::from_json(json).expect("json") else {
+                panic!("arguments must be an array")
+            };
+            encode_sign(&args).expect_err("error").to_string()
+        };
+        let key = r#"{"kty":"oct","k":"c2VjcmV0"}"#;
+        assert_eq!(
+            sign_error(&format!(r#"["HS256",{{}},{key}]"#)),
+            "missing or invalid 'alg' header: jwsbb: header \"alg\" not found"
+        );
+        assert_eq!(
+            sign_error(&format!(r#"[{{"alg":5}},{{}},{key}]"#)),
+            "missing or invalid 'alg' header: value doesn't contain string; it contains number"
+        );
+        assert_eq!(
+            sign_error(r#"[{},{},{}]"#),
+            "jwk.Parse: failed to parse sole key: jwk.ParseKey: invalid key type from JSON ()"
+        );
+        assert_eq!(
+            sign_error(r#"["x",{},"y"]"#),
+            r#"jwk.Parse: failed to parse sole key: jwk.ParseKey: jwk.Parse: failed to probe data: probe: failed to unmarshal data: json: cannot unmarshal string into Go value of type struct { Kty string "json:\"kty\""; D json.RawMessage "json:\"d,omitempty\"" }"#
+        );
+        let token = encode_sign(&[
+            Value::from_json(r#"{"alg":"HS256"}"#).expect("json"),
+            Value::string("x"),
+            Value::from_json(r#"{"kty":"oct","k":"AAAA"}"#).expect("json"),
+        ]);
+        assert_eq!(
+            token.ok().and_then(|t| t.as_str().map(str::to_string)),
+            Some("eyJhbGciOiJIUzI1NiJ9.Ingi.sietruula_FvKH_C6iOenAaTfK-lr5o7H5UcdXavcmg".into())
         );
     }
 

@@ -211,12 +211,28 @@ pub(super) fn public_keys_from_pem(text: &str) -> Vec<PublicKey> {
 pub(super) fn private_keys_from_pem(text: &str) -> Vec<PrivateKey> {
     asn1::pem_blocks(text)
         .into_iter()
-        .filter_map(|block| match block.label.as_str() {
-            "RSA PRIVATE KEY" => rsa_private_pkcs1(&block.der),
-            "EC PRIVATE KEY" => ec_private_sec1(&block.der, None),
-            "PRIVATE KEY" => private_pkcs8(&block.der),
-            _ => None,
-        })
+        .filter_map(|block| private_key_of(&block).and_then(Result::ok))
+        .collect()
+}
+
+/// The key of one PEM block: `None` for a block that holds no private key, an error for a
+/// private-key block whose contents do not parse.
+fn private_key_of(block: &asn1::PemBlock) -> Option<Result<PrivateKey, String>> {
+    let (parsed, what) = match block.label.as_str() {
+        "RSA PRIVATE KEY" => (rsa_private_pkcs1(&block.der), "RSA private key"),
+        "EC PRIVATE KEY" => (ec_private_sec1(&block.der, None), "EC private key"),
+        "PRIVATE KEY" => (private_pkcs8(&block.der), "private key"),
+        _ => return None,
+    };
+    Some(parsed.ok_or_else(|| format!("x509: failed to parse {what}")))
+}
+
+/// Every private key in PEM text, failing on the first private-key block that does not parse,
+/// as OPA's `crypto.parse_private_keys` does.
+pub(super) fn all_private_keys_from_pem(text: &str) -> Result<Vec<PrivateKey>, String> {
+    asn1::pem_blocks(text)
+        .iter()
+        .filter_map(private_key_of)
         .collect()
 }
 

@@ -16,9 +16,12 @@ mod debug;
 mod deprecated;
 mod encoding;
 mod glob;
+mod gojson;
+mod graph;
 mod graphql;
 mod graphql_syntax;
 mod json;
+mod json_paths;
 mod jwt;
 mod keys;
 mod net;
@@ -36,6 +39,7 @@ mod time;
 mod units;
 mod uri;
 mod urlquery;
+mod uuid;
 mod x509;
 mod yaml;
 
@@ -89,6 +93,9 @@ const FAMILIES: &[&[Builtin]] = &[
     bits::BUILTINS,
     objects::BUILTINS,
     sets::BUILTINS,
+    uuid::BUILTINS,
+    graph::BUILTINS,
+    json_paths::BUILTINS,
 ];
 
 /// Every builtin of the table, in family order.

@@ -162,7 +162,11 @@ fn cidr_contains(args: &[Value]) -> Result<Value, BuiltinError> {
 
 fn cidr_intersects(args: &[Value]) -> Result<Value, BuiltinError> {
     let a = cidr_operand(args::string(args, 0)?)?;
-    let b = cidr_operand(args::string(args, 1)?)?;
+    // OPA names operand 1 for a second operand of the wrong type too.
+    let b = args::any(args, 1)?
+        .as_str()
+        .ok_or_else(|| args::wrong_type(0, "string", &args[1]))?;
+    let b = cidr_operand(b)?;
     Ok(Value::Bool(a.overlaps(b)))
 }
 
@@ -335,9 +339,13 @@ fn cidr_expand(args: &[Value]) -> Result<Value, BuiltinError> {
     })))
 }
 
+/// Anything but a string is simply not a valid CIDR.
 fn cidr_is_valid(args: &[Value]) -> Result<Value, BuiltinError> {
-    let text = args::string(args, 0)?;
-    Ok(Value::Bool(parse_cidr(text).is_some()))
+    Ok(Value::Bool(
+        args::any(args, 0)?
+            .as_str()
+            .is_some_and(|text| parse_cidr(text).is_some()),
+    ))
 }
 
 fn lookup_ip_addr(args: &[Value]) -> Result<Value, BuiltinError> {
@@ -427,6 +435,11 @@ mod tests {
         );
         assert!(run(cidr_expand, r#"["::/0"]"#).is_err());
         assert_eq!(run(cidr_is_valid, r#"["10.0.0.0/33"]"#), Ok("false".into()));
+        assert_eq!(run(cidr_is_valid, "[4]"), Ok("false".into()));
+        assert_eq!(
+            run(cidr_intersects, r#"["10.0.0.0/8",[]]"#),
+            Err("operand 1 must be string but got array".into())
+        );
     }
 
     #[test]

@@ -195,10 +195,22 @@ mod tests {
     #[test]
     fn gets_along_paths() {
         let o = r#"{"a":{"b":[1,{"c":2}]}}"#;
-        assert_eq!(run("object.get", &format!(r#"[{o},["a","b",1,"c"],"d"]"#)), Ok("2".into()));
-        assert_eq!(run("object.get", &format!(r#"[{o},["a","b","1"],"d"]"#)), Ok(r#""d""#.into()));
-        assert_eq!(run("object.get", r#"[{"a":1},[],"d"]"#), Ok(r#"{"a":1}"#.into()));
-        assert_eq!(run("object.get", r#"[{"a":[1,2]},["a",1.0],"d"]"#), Ok("2".into()));
+        assert_eq!(
+            run("object.get", &format!(r#"[{o},["a","b",1,"c"],"d"]"#)),
+            Ok("2".into())
+        );
+        assert_eq!(
+            run("object.get", &format!(r#"[{o},["a","b","1"],"d"]"#)),
+            Ok(r#""d""#.into())
+        );
+        assert_eq!(
+            run("object.get", r#"[{"a":1},[],"d"]"#),
+            Ok(r#"{"a":1}"#.into())
+        );
+        assert_eq!(
+            run("object.get", r#"[{"a":[1,2]},["a",1.0],"d"]"#),
+            Ok("2".into())
+        );
         assert_eq!(
             run("object.get", r#"[[1],0,"d"]"#),
             Err("operand 1 must be object but got array".into())
@@ -207,14 +219,23 @@ mod tests {
 
     #[test]
     fn removes_filters_and_merges() {
-        assert_eq!(run("object.remove", r#"[{"a":1,"b":2},["a","x"]]"#), Ok(r#"{"b":2}"#.into()));
+        assert_eq!(
+            run("object.remove", r#"[{"a":1,"b":2},["a","x"]]"#),
+            Ok(r#"{"b":2}"#.into())
+        );
         assert_eq!(
             run("object.remove", r#"[{"a":1},"a"]"#),
             Err("operand 2 must be one of {object, set, array} but got string".into())
         );
-        assert_eq!(run("object.filter", r#"[{"a":1,"b":2},["a","x"]]"#), Ok(r#"{"a":1}"#.into()));
         assert_eq!(
-            run("object.union", r#"[{"a":1,"b":{"c":2,"d":3}},{"b":{"c":2},"a":5}]"#),
+            run("object.filter", r#"[{"a":1,"b":2},["a","x"]]"#),
+            Ok(r#"{"a":1}"#.into())
+        );
+        assert_eq!(
+            run(
+                "object.union",
+                r#"[{"a":1,"b":{"c":2,"d":3}},{"b":{"c":2},"a":5}]"#
+            ),
             Ok(r#"{"a":5,"b":{"c":2,"d":3}}"#.into())
         );
         assert_eq!(
@@ -225,19 +246,34 @@ mod tests {
             run("object.union_n", "[[1]]"),
             Err("operand 1 must be array of objects but got array containing number".into())
         );
-        assert_eq!(run("object.keys", r#"[{"b":1,"a":2}]"#), Ok(r#"["a","b"]"#.into()));
+        assert_eq!(
+            run("object.keys", r#"[{"b":1,"a":2}]"#),
+            Ok(r#"["a","b"]"#.into())
+        );
     }
 
     #[test]
     fn subsets_as_opa() {
         assert_eq!(
-            run("object.subset", r#"[{"a":1,"b":{"c":2,"d":3}},{"b":{"c":2}}]"#),
+            run(
+                "object.subset",
+                r#"[{"a":1,"b":{"c":2,"d":3}},{"b":{"c":2}}]"#
+            ),
             Ok("true".into())
         );
-        assert_eq!(run("object.subset", "[[1,2,1,2,3],[1,2,3]]"), Ok("true".into()));
-        assert_eq!(run("object.subset", "[[1,2,3,4],[2,4]]"), Ok("false".into()));
         assert_eq!(
-            run("object.subset", r#"[{"a":[{"b":1,"c":2}]},{"a":[{"b":1}]}]"#),
+            run("object.subset", "[[1,2,1,2,3],[1,2,3]]"),
+            Ok("true".into())
+        );
+        assert_eq!(
+            run("object.subset", "[[1,2,3,4],[2,4]]"),
+            Ok("false".into())
+        );
+        assert_eq!(
+            run(
+                "object.subset",
+                r#"[{"a":[{"b":1,"c":2}]},{"a":[{"b":1}]}]"#
+            ),
             Ok("false".into())
         );
         assert_eq!(

@@ -23,6 +23,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
         find_all_string_submatch_n,
     ),
     builtin("regex.globs_match", 2, globs_match),
+    builtin("regex.template_match", 4, template_match),
 ];
 
 const fn builtin(
@@ -260,15 +261,29 @@ struct Token {
 
 /// Parses the extended globs `regex.globs_match` takes: `.`, `[...]`, escapes, `*` and `+`.
 fn glob_tokens(pattern: &str) -> Result<Vec<Token>, BuiltinError> {
+    // glob-intersection's wording: `input:[, pos:1, found [ without matching ]: ...`.
+    let invalid = |pos: usize, reason: &str| {
+        BuiltinError::failed(format!(
+            "input:{pattern}, pos:{pos}, {reason}: the input provided is invalid"
+        ))
+    };
+    let length = pattern.chars().count();
     let mut tokens: Vec<Token> = Vec::new();
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = pattern.chars().enumerate().peekable();
+    // A flag (`*`, `+`) must follow a character, a class or an escape, not another flag.
+    let mut after_flag = false;
+    while let Some((i, c)) = chars.next() {
+        let flag = matches!(c, '*' | '+');
         match c {
             '*' | '+' => {
-                let Some(last) = tokens.last().cloned() else {
-                    return Err(BuiltinError::failed(format!(
-                        "glob: quantifier without a preceding character in {pattern}"
-                    )));
+                let last = match tokens.last() {
+                    Some(last) if !after_flag => last.clone(),
+                    _ => {
+                        return Err(invalid(
+                            i + 1,
+                            &format!("flag '{c}' must be preceded by a non-flag"),
+                        ));
+                    }
                 };
                 if c == '*' {
                     if let Some(t) = tokens.last_mut() {
@@ -286,53 +301,51 @@ fn glob_tokens(pattern: &str) -> Result<Vec<Token>, BuiltinError> {
                 repeat: false,
             }),
             '\\' => {
-                let escaped = chars.next().ok_or_else(|| {
-                    BuiltinError::failed(format!("glob: trailing escape in {pattern}"))
-                })?;
+                let (_, escaped) = chars
+                    .next()
+                    .ok_or_else(|| invalid(i, "input ends with a \\ (escape) character"))?;
                 tokens.push(Token {
                     set: CharSet::single(escaped),
                     repeat: false,
                 });
             }
+            ']' => return Err(invalid(i + 1, "set-close ']' with no preceding '['")),
             '[' => {
                 let mut set = CharSet {
                     negated: false,
                     ranges: Vec::new(),
                 };
-                if chars.peek() == Some(&'^') {
+                if chars.peek().map(|(_, c)| *c) == Some('^') {
                     chars.next();
                     set.negated = true;
                 }
                 let mut closed = false;
-                while let Some(member) = chars.next() {
+                while let Some((_, member)) = chars.next() {
                     let member = match member {
                         ']' => {
                             closed = true;
                             break;
                         }
-                        '\\' => chars.next().unwrap_or('\\'),
+                        '\\' => chars.next().map_or('\\', |(_, c)| c),
                         other => other,
                     };
-                    if chars.peek() == Some(&'-') {
+                    if let Some(&(dash, '-')) = chars.peek() {
                         chars.next();
                         match chars.next() {
-                            Some(']') => {
-                                set.ranges.push((member, member));
-                                set.ranges.push(('-', '-'));
-                                closed = true;
-                                break;
+                            Some((_, ']')) | None => {
+                                return Err(invalid(
+                                    dash + 1,
+                                    "range character '-' must be followed by a Unicode character",
+                                ));
                             }
-                            Some(hi) => set.ranges.push((member, hi)),
-                            None => break,
+                            Some((_, hi)) => set.ranges.push((member, hi)),
                         }
                     } else {
                         set.ranges.push((member, member));
                     }
                 }
                 if !closed {
-                    return Err(BuiltinError::failed(format!(
-                        "glob: unclosed character class in {pattern}"
-                    )));
+                    return Err(invalid(length, "found [ without matching ]"));
                 }
                 tokens.push(Token { set, repeat: false });
             }
@@ -341,8 +354,75 @@ fn glob_tokens(pattern: &str) -> Result<Vec<Token>, BuiltinError> {
                 repeat: false,
             }),
         }
+        after_flag = flag;
     }
     Ok(tokens)
+}
+
+/// `[start, end)` of every outermost delimited part of a template; unbalanced delimiters are
+/// OPA's `unbalanced braces in "a{b"`.
+fn delimited(template: &str, open: u8, close: u8) -> Result<Vec<(usize, usize)>, BuiltinError> {
+    let unbalanced = || {
+        BuiltinError::failed(format!(
+            "unbalanced braces in {}",
+            serde_json::to_string(template).unwrap_or_default()
+        ))
+    };
+    let (mut level, mut start) = (0i64, 0);
+    let mut parts = Vec::new();
+    for (i, b) in template.bytes().enumerate() {
+        if b == open {
+            level += 1;
+            if level == 1 {
+                start = i;
+            }
+        } else if b == close {
+            level -= 1;
+            if level == 0 {
+                parts.push((start, i + 1));
+            } else if level < 0 {
+                return Err(unbalanced());
+            }
+        }
+    }
+    if level != 0 {
+        return Err(unbalanced());
+    }
+    Ok(parts)
+}
+
+/// OPA's `regex.template_match`: text outside the delimiters is literal, each delimited part
+/// a regular expression.
+fn template_match(args: &[Value]) -> Result<Value, BuiltinError> {
+    let template = args::string(args, 0)?;
+    let text = args::string(args, 1)?;
+    let start = args::string(args, 2)?;
+    let end = args::string(args, 3)?;
+    let delimiter = |which: &str, d: &str| -> Result<u8, BuiltinError> {
+        match d.as_bytes() {
+            [b] => Ok(*b),
+            other => Err(BuiltinError::failed(format!(
+                "{which} delimiter has to be exactly one character long but is {} long",
+                other.len()
+            ))),
+        }
+    };
+    let (open, close) = (delimiter("start", start)?, delimiter("end", end)?);
+    let mut pattern = String::from("^");
+    let mut last = 0;
+    for (from, to) in delimited(template, open, close)? {
+        // Each part must compile alone first, as OPA checks it.
+        let part = &template[from + 1..to - 1];
+        compile(&format!("^{part}$"))?;
+        pattern.push_str(&regex::escape(&template[last..from]));
+        pattern.push('(');
+        pattern.push_str(part);
+        pattern.push(')');
+        last = to;
+    }
+    pattern.push_str(&regex::escape(&template[last..]));
+    pattern.push('$');
+    Ok(Value::Bool(compile(&pattern)?.is_match(text)))
 }
 
 /// True when some string matches both globs: a search over pairs of positions.
@@ -437,5 +517,55 @@ mod tests {
         );
         assert_eq!(run(globs_match, r#"["a*","b*"]"#), Ok("true".into()));
         assert!(run(globs_match, r#"["[a","b"]"#).is_err());
+        assert_eq!(
+            run(
+                template_match,
+                r#"["urn:foo:{.*}","urn:foo:bar:baz","{","}"]"#
+            ),
+            Ok("true".into())
+        );
+        assert_eq!(
+            run(template_match, r#"["id-<[0-9]+>-x","id-42-x","<",">"]"#),
+            Ok("true".into())
+        );
+        assert_eq!(
+            run(
+                template_match,
+                r#"["urn:foo:{[0-9]+}","urn:foo:bar","{","}"]"#
+            ),
+            Ok("false".into())
+        );
+        assert_eq!(
+            run(template_match, r#"["a{b","x","{","}"]"#),
+            Err(r#"unbalanced braces in "a{b""#.into())
+        );
+        assert_eq!(
+            run(template_match, r#"["a{(}b","a(b","{","}"]"#),
+            Err("error parsing regexp: missing closing ): `^($`".into())
+        );
+        assert_eq!(
+            run(template_match, r#"["a<x>","ax","<<",">"]"#),
+            Err("start delimiter has to be exactly one character long but is 2 long".into())
+        );
+        assert_eq!(
+            run(globs_match, r#"["[","a"]"#),
+            Err("input:[, pos:1, found [ without matching ]: the input provided is invalid".into())
+        );
+        assert_eq!(
+            run(globs_match, r#"["]","a"]"#),
+            Err("input:], pos:1, set-close ']' with no preceding '[': the input provided is invalid".into())
+        );
+        assert_eq!(
+            run(globs_match, r#"["a\\","a"]"#),
+            Err(r"input:a\, pos:1, input ends with a \ (escape) character: the input provided is invalid".into())
+        );
+        assert_eq!(
+            run(globs_match, r#"["[a-]","a"]"#),
+            Err("input:[a-], pos:3, range character '-' must be followed by a Unicode character: the input provided is invalid".into())
+        );
+        assert_eq!(
+            run(globs_match, r#"["+","a"]"#),
+            Err("input:+, pos:1, flag '+' must be preceded by a non-flag: the input provided is invalid".into())
+        );
     }
 }

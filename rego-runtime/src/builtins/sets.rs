@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn sets_of_sets() {
         let sets = Value::set([set(&[1, 2, 3]), set(&[2, 3, 4])]);
-        assert_eq!(intersection(&[sets.clone()]), Ok(set(&[2, 3])));
+        assert_eq!(intersection(std::slice::from_ref(&sets)), Ok(set(&[2, 3])));
         assert_eq!(union(&[sets]), Ok(set(&[1, 2, 3, 4])));
         assert_eq!(intersection(&[Value::set([])]), Ok(Value::set([])));
         let mixed = Value::set([set(&[1]), Value::int(3)]);

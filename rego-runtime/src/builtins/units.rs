@@ -92,7 +92,8 @@ fn scaled(amount: &str, (numerator, denominator): (i128, i128)) -> Option<Value>
 }
 
 fn parse(args: &[Value]) -> Result<Value, BuiltinError> {
-    let text = args::string(args, 0)?;
+    // OPA drops every double quote first (`"\"3M\""` is `3M`).
+    let text = &args::string(args, 0)?.replace('"', "");
     // OPA's messages repeat the builtin's name; the table adds the outer one.
     let fail = |reason: String| BuiltinError::failed(format!("units.parse: units.parse: {reason}"));
     if text.contains(' ') {
@@ -119,7 +120,7 @@ fn parse(args: &[Value]) -> Result<Value, BuiltinError> {
 }
 
 fn parse_bytes(args: &[Value]) -> Result<Value, BuiltinError> {
-    let text = args::string(args, 0)?;
+    let text = &args::string(args, 0)?.replace('"', "");
     let fail = |reason: String| {
         BuiltinError::failed(format!("units.parse_bytes: units.parse_bytes: {reason}"))
     };
@@ -159,6 +160,8 @@ mod tests {
     #[test]
     fn parses_quantities() {
         assert_eq!(run(parse, "10K"), Ok("10000".into()));
+        assert_eq!(run(parse, "\"3M\""), Ok("3000000".into()));
+        assert_eq!(run(parse_bytes, "\"3M"), Ok("3000000".into()));
         assert_eq!(run(parse, "10ki"), Ok("10240".into()));
         assert_eq!(run(parse, "1.5M"), Ok("1500000".into()));
         assert_eq!(run(parse, "10m"), Ok("0.01".into()));

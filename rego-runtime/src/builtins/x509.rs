@@ -1121,11 +1121,9 @@ fn parse_private_keys(args: &[Value]) -> Result<Value, BuiltinError> {
     }
     // Text that is neither PEM nor base64 of PEM holds no keys; OPA answers `[]`.
     let pem = pem_text(text).unwrap_or_default();
+    let found = keys::all_private_keys_from_pem(&pem).map_err(BuiltinError::failed)?;
     Ok(Value::array(
-        keys::private_keys_from_pem(&pem)
-            .iter()
-            .map(PrivateKey::to_go_json)
-            .collect(),
+        found.iter().map(PrivateKey::to_go_json).collect(),
     ))
 }
 
@@ -1162,5 +1160,25 @@ mod tests {
             let _ = parse_private_keys(&[Value::string(text)]);
             let _ = parse_keypair(&[Value::string(text), Value::string(text)]);
         }
+    }
+
+    // Expected values confirmed with `opa eval` (OPA 1.22.2).
+    #[test]
+    fn private_keys_that_do_not_parse_are_errors() {
+        let keys = |text: &str| {
+            parse_private_keys(&[Value::string(text)])
+                .map(|v| v.to_json())
+                .map_err(|e| e.to_string())
+        };
+        assert!(keys("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").is_err());
+        assert!(
+            keys("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n").is_err()
+        );
+        assert_eq!(
+            keys("-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n"),
+            Ok("[]".into())
+        );
+        assert_eq!(keys("garbage"), Ok("[]".into()));
+        assert_eq!(keys(""), Ok("null".into()));
     }
 }

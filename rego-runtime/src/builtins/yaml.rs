@@ -1,18 +1,129 @@
 //! `yaml.marshal` written the way OPA's YAML library (go-yaml v3 style) writes it: sequences
 //! indented under their key, block literals for multi-line text, and quotes for any string a
 //! YAML 1.1 reader would take for something else (`yes`, `on`, `1e3`, `12:30`, dates).
+//!
+//! `yaml.unmarshal` and `yaml.is_valid` read a stream of documents as OPA does: the first
+//! document is the value, and every document must be well formed (regorus rejects streams of
+//! several documents and raises its own errors). The YAML parser is the one regorus ships.
 
 use super::Builtin;
-use super::args::BuiltinError;
+use super::args::{self, BuiltinError};
 use super::sprintf::Operand;
 use crate::Value;
 
-pub(super) const BUILTINS: &[Builtin] = &[Builtin {
-    name: "yaml.marshal",
-    arity: 1,
-    nondeterministic: false,
-    eval: marshal,
-}];
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "yaml.marshal",
+        arity: 1,
+        nondeterministic: false,
+        eval: marshal,
+    },
+    Builtin {
+        name: "yaml.unmarshal",
+        arity: 1,
+        nondeterministic: false,
+        eval: unmarshal,
+    },
+    Builtin {
+        name: "yaml.is_valid",
+        arity: 1,
+        nondeterministic: false,
+        eval: is_valid,
+    },
+];
+
+/// True for a line that starts or ends a document (`---`, `...`, alone or before space).
+fn marker(line: &str, mark: &str) -> bool {
+    line.strip_prefix(mark)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']))
+}
+
+/// True for text that holds no node: blank lines, comments and directives.
+fn no_content(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#') || line.starts_with('%')
+    })
+}
+
+/// The documents of a stream with the number of lines before each, split at `---` and `...`
+/// lines. Directives and comments before the first `---` belong to the first document.
+fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut documents = Vec::new();
+    let (mut start, mut start_line, mut offset) = (0, 0, 0);
+    let mut explicit = false;
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        let ends = marker(line, "...");
+        if marker(line, "---") || ends {
+            let before = &text[start..offset];
+            if explicit || !no_content(before) {
+                documents.push((start_line, before));
+            }
+            explicit = !ends;
+            // `--- value` keeps its value in the new document.
+            start = if ends {
+                offset + line.len()
+            } else {
+                offset + 3
+            };
+            start_line = number;
+        }
+        offset += line.len();
+    }
+    let rest = &text[start..];
+    if explicit || !no_content(rest) || documents.is_empty() {
+        documents.push((start_line, rest));
+    }
+    documents
+}
+
+/// regorus's YAML error as go-yaml words it: `yaml: line 2: found character that cannot
+/// start any token`.
+fn go_error(message: &str, lines_before: usize) -> String {
+    let message = message.trim_start_matches("Failed to parse YAML: ");
+    let Some((problem, place)) = message.split_once(" at line ") else {
+        return format!("yaml: {message}");
+    };
+    let line: usize = place
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    // go-yaml counts scanner errors from 1 and parser errors from the line before.
+    let line = if message.contains("while scanning") {
+        line
+    } else {
+        line.saturating_sub(1).max(1)
+    };
+    format!("yaml: line {}: {problem}", line + lines_before)
+}
+
+/// Every document parsed; the first one's value.
+fn read(text: &str) -> Result<Value, String> {
+    let mut first = None;
+    for (lines_before, document) in documents(text) {
+        let parsed = regorus::Value::from_yaml_str(document)
+            .map_err(|e| go_error(&e.to_string(), lines_before))?;
+        if first.is_none() {
+            let json = parsed.to_json_str().map_err(|e| e.to_string())?;
+            first = Some(Value::from_json(&json).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(first.unwrap_or(Value::Null))
+}
+
+fn unmarshal(args: &[Value]) -> Result<Value, BuiltinError> {
+    read(args::string(args, 0)?).map_err(BuiltinError::failed)
+}
+
+/// Anything but a string is simply not valid YAML text.
+fn is_valid(args: &[Value]) -> Result<Value, BuiltinError> {
+    Ok(Value::Bool(
+        args::any(args, 0)?
+            .as_str()
+            .is_some_and(|text| read(text).is_ok()),
+    ))
+}
 
 /// Nesting deeper than this is refused rather than risk the stack.
 const MAX_DEPTH: usize = 1000;
@@ -293,5 +404,48 @@ mod tests {
             assert!(scalar_string(text).starts_with('\''), "{text}");
         }
         assert_eq!(scalar_string("é"), "é");
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+
+    fn run(text: &str) -> Result<String, String> {
+        read(text).map(|v| v.to_json())
+    }
+
+    // Expected values confirmed with `opa eval` (OPA 1.22.2).
+    #[test]
+    fn reads_the_first_document() {
+        assert_eq!(run("a: 1\n---\nb: 2"), Ok(r#"{"a":1}"#.into()));
+        assert_eq!(run("---\na: 1\n---\nb: 2"), Ok(r#"{"a":1}"#.into()));
+        assert_eq!(run("a: 1\n...\n"), Ok(r#"{"a":1}"#.into()));
+        assert_eq!(run("a: 1\n---x: 2\n"), Ok(r#"{"---x":2,"a":1}"#.into()));
+        assert_eq!(run("a: |\n  ---\n  b"), Ok(r#"{"a":"---\nb"}"#.into()));
+        assert_eq!(run(""), Ok("null".into()));
+        assert_eq!(run("---\n"), Ok("null".into()));
+        assert_eq!(
+            run("- 1\n- x: yes\n  w: 0x10\n  v: ~"),
+            Ok(r#"[1,{"v":null,"w":16,"x":"yes"}]"#.into())
+        );
+    }
+
+    #[test]
+    fn every_document_must_be_well_formed() {
+        assert_eq!(
+            run("a:\n\tb: 1"),
+            Err("yaml: line 2: found character that cannot start any token".into())
+        );
+        assert_eq!(
+            run("a: [1"),
+            Err("yaml: line 1: did not find expected ',' or ']'".into())
+        );
+        assert!(run("a: 1\n---\nb: [").is_err());
+        assert_eq!(
+            is_valid(&[Value::string("a: 1\n---\nb: 2")]),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(is_valid(&[Value::array(vec![])]), Ok(Value::Bool(false)));
     }
 }

@@ -7,18 +7,18 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_queue::ArrayQueue;
+use regorus::PolicyLengthConfig;
 use regorus::Value as RegoValue;
 use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::PolicyLengthConfig;
 
 use super::convert::{from_regorus, to_regorus};
 use super::lowering::Lowered;
-use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use super::{checks, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
+use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
-    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet, Prepared, PreparedInput, RegoVersion,
-    RuleInfo,
+    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet, Prepared,
+    PreparedInput, RegoVersion, RuleInfo,
 };
 use crate::error::{Error, Problem};
 use crate::limits::Limits;
@@ -73,7 +73,10 @@ impl RegoEngine {
         let Some(entries) = data.as_object() else {
             return to_regorus(data);
         };
-        let mut memo = self.converted_data.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memo = self
+            .converted_data
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         // Forget documents nobody else holds any more; their addresses could be reused.
         memo.retain(|(value, _)| shared_elsewhere(value));
         let mut converted = BTreeMap::new();
@@ -325,18 +328,17 @@ impl Prepared for PreparedRego {
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
         let cache_key = match (&self.decisions, entrypoint, input) {
-            (Some(_), Entrypoint::Data(path), Input::Json(text)) => {
-                rule_text(path).and_then(|rule| DecisionCache::key(&rule, limits.strict_builtin_errors, text))
-            }
+            (Some(_), Entrypoint::Data(path), Input::Json(text)) => rule_text(path)
+                .and_then(|rule| DecisionCache::key(&rule, limits.strict_builtin_errors, text)),
             _ => None,
         };
-        if let (Some(cache), Some(key)) = (&self.decisions, &cache_key) {
-            if let Some(decision) = cache.get(key) {
-                return Ok(Evaluation {
-                    outcome: Outcome::Document(decision),
-                    prints: Vec::new(),
-                });
-            }
+        if let (Some(cache), Some(key)) = (&self.decisions, &cache_key)
+            && let Some(decision) = cache.get(key)
+        {
+            return Ok(Evaluation {
+                outcome: Outcome::Document(decision),
+                prints: Vec::new(),
+            });
         }
         let evaluation = self.evaluate_uncached(entrypoint, input, limits)?;
         if let (Some(cache), Some(key), Outcome::Document(decision)) =
@@ -420,17 +422,18 @@ impl PreparedRego {
                 diagnostics::OBJECT_KEYS_MUST_BE_UNIQUE.to_string()
             };
         } else if problem.message == diagnostics::FUNCTION_CONFLICT {
-            problem.message = format!("function {path} produced conflicting values for the same inputs");
+            problem.message =
+                format!("function {path} produced conflicting values for the same inputs");
         }
         problem
     }
 }
 
 fn remap_problem(lowered: &HashMap<String, Lowered>, mut problem: Problem) -> Problem {
-    if let Some(location) = &mut problem.location {
-        if let Some(map) = lowered.get(&location.file) {
-            location.col = map.original_col(location.row, location.col);
-        }
+    if let Some(location) = &mut problem.location
+        && let Some(map) = lowered.get(&location.file)
+    {
+        location.col = map.original_col(location.row, location.col);
     }
     problem
 }

@@ -257,10 +257,11 @@ impl<'a> Rule<'a> {
                 }
                 "}" | "]" | ")" => {
                     depth -= 1;
-                    if depth == 0 && text(i) == "}" {
-                        if let Some(start) = open.take() {
-                            bodies.push((start, i));
-                        }
+                    if depth == 0
+                        && text(i) == "}"
+                        && let Some(start) = open.take()
+                    {
+                        bodies.push((start, i));
                     }
                 }
                 "if" if depth == 0 && i + 1 < tokens.len() && text(i + 1) != "{" => {
@@ -543,7 +544,8 @@ fn rename_comprehension_shadows(source: &str, tokens: &[Token], edits: &mut Vec<
             end += 1;
         }
         for j in i + 1..end {
-            let inside_comprehension = enclosing_comprehension(source, &tokens[i + 1..end], j - (i + 1));
+            let inside_comprehension =
+                enclosing_comprehension(source, &tokens[i + 1..end], j - (i + 1));
             let candidate = tokens[j];
             if inside_comprehension
                 && candidate.kind == Kind::Ident
@@ -648,7 +650,10 @@ mod tests {
             lower(source, RegoVersion::V1).text,
             "package t\np := internal.template_string([\"hi \", {__template_0 | __template_0 := (upper(\"x\"))}, \"!\"])\n"
         );
-        assert_eq!(lower("package t\np := $\"x\"\n", RegoVersion::V0).text, "package t\np := $\"x\"\n");
+        assert_eq!(
+            lower("package t\np := $\"x\"\n", RegoVersion::V0).text,
+            "package t\np := $\"x\"\n"
+        );
     }
 
     #[test]

@@ -274,3 +274,128 @@ fn odd_operands_never_panic() {
         }
     }
 }
+
+/// The problems of preparing `source` (a v1 module), as `code: message` lines.
+fn compile_problems(source: &str, version: RegoVersion) -> Vec<String> {
+    let prepared = RegoEngine::default().prepare(&PolicySet {
+        modules: vec![PolicyModule {
+            id: "m.rego".into(),
+            file: "m.rego".into(),
+            source: Arc::from(source),
+            rego_version: version,
+        }],
+        data: Value::empty_object(),
+        disabled_builtins: Vec::new(),
+    });
+    match prepared {
+        Err(Error::Compile(problems)) => problems
+            .iter()
+            .map(|p| format!("{}: {}", p.code, p.message))
+            .collect(),
+        Err(other) => panic!("unexpected {other:?}"),
+        Ok(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn regorus_builtin_errors_become_opas() {
+    assert_eq!(
+        strict_failure("count(input.x)", r#"{"x":12}"#),
+        (
+            "eval_type_error",
+            "count: operand 1 must be one of {array, object, set, string} but got number"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        strict_failure("json.unmarshal(input.s)", r#"{"s":"{bad"}"#),
+        (
+            "eval_builtin_error",
+            "json.unmarshal: invalid character 'b' looking for beginning of object key string"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        strict_failure("object.get(input.o, \"a\", 0)", r#"{"o":[1]}"#),
+        (
+            "eval_type_error",
+            "object.get: operand 1 must be object but got array".to_string()
+        )
+    );
+    assert_eq!(
+        strict_failure("glob.match(input.p, [], \"a\")", r#"{"p":"[a"}"#),
+        (
+            "eval_builtin_error",
+            "glob.match: glob: syntax error at 2: unexpected end of input".to_string()
+        )
+    );
+    assert_eq!(
+        strict_failure("bits.lsh(1, input.n)", r#"{"n":-1}"#),
+        (
+            "eval_type_error",
+            "bits.lsh: operand 2 must be an unsigned integer number but got a negative integer"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn undefined_results_stay_undefined_when_strict() {
+    let prepared = prepare(&[]);
+    for expression in ["max(input.xs)", "uuid.parse(input.u)"] {
+        for strict in [false, true] {
+            assert_eq!(
+                query(
+                    &*prepared,
+                    expression,
+                    r#"{"xs":[],"u":"not-a-uuid"}"#,
+                    strict
+                )
+                .expect("evaluation"),
+                None,
+                "{expression}"
+            );
+        }
+    }
+    assert_eq!(value(r#"count("👍🏽x")"#, "{}"), "3");
+    assert_eq!(value(r#"yaml.is_valid("a: 1\n---\nb: 2")"#, "{}"), "true");
+    assert_eq!(
+        value(
+            r#"graph.reachable_paths({"a": ["b"], "b": ["a"]}, ["a"])"#,
+            "{}"
+        ),
+        r#"[["a","b"]]"#
+    );
+}
+
+#[test]
+fn constant_operands_of_the_wrong_type_are_compile_errors() {
+    assert_eq!(
+        compile_problems("package p\nx := count(12)\n", RegoVersion::V1),
+        vec![
+            "rego_type_error: count: invalid argument(s)\n\thave: (number, ???)\n\twant: (collection: any<...>, n: number)"
+        ]
+    );
+    assert_eq!(
+        compile_problems("package p\nx := count(1, 2)\n", RegoVersion::V1),
+        vec![
+            "rego_type_error: count: arity mismatch\n\thave: (number, number, ???)\n\twant: (collection: any<string, array[any], object[any: any], set[any]>)"
+        ]
+    );
+    assert_eq!(
+        compile_problems("package p\nx if re_match(\"a\", \"b\")\n", RegoVersion::V1),
+        vec!["rego_type_error: deprecated built-in function calls in expression: re_match"]
+    );
+    assert_eq!(
+        compile_problems("package p\nx { re_match(\"a\", \"b\") }\n", RegoVersion::V0),
+        Vec::<String>::new()
+    );
+    // Values only known at evaluation are left to it.
+    assert_eq!(
+        compile_problems(
+            "package p\nx := count(input.n) + count(data.d) + count([y | y := 1])\n",
+            RegoVersion::V1
+        ),
+        Vec::<String>::new()
+    );
+}

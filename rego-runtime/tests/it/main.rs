@@ -1,4 +1,5 @@
 //! Integration tests of the engines through the public contract only.
 
 mod builtins;
+mod capabilities;
 mod rego_engine;

@@ -149,8 +149,7 @@ fn conflicts_are_evaluation_errors() {
             Input::Json(r#"{"a":true,"b":true}"#),
             &Limits::default(),
         )
-        .err()
-        .expect("a conflict");
+        .expect_err("a conflict");
     let Error::Evaluation(problem) = error else {
         panic!("expected an evaluation error, got {error:?}");
     };
@@ -176,8 +175,7 @@ fn runaway_evaluation_stops_at_the_time_limit() {
     let started = std::time::Instant::now();
     let error = prepared
         .evaluate(Entrypoint::Data(&segments), Input::Undefined, &limits)
-        .err()
-        .expect("a timeout");
+        .expect_err("a timeout");
     assert!(started.elapsed() < Duration::from_secs(3));
     let Error::Evaluation(problem) = error else {
         panic!("expected an evaluation error, got {error:?}");
