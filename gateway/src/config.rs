@@ -100,7 +100,9 @@ impl Config {
             Some(value) => value
                 .as_u64()
                 .and_then(|n| usize::try_from(n).ok())
-                .with_context(|| format!("decision_cache.max_entries must be a number of entries, got {value}"))?,
+                .with_context(|| {
+                    format!("decision_cache.max_entries must be a number of entries, got {value}")
+                })?,
         };
         let body_limits = BodyLimits {
             max_bytes: size(&tree, "server.decoding.max_length", DEFAULT_MAX_BODY_BYTES)?,

@@ -27,6 +27,7 @@ fn main() {
         }],
         data: Value::object([("rbac", Value::from_json(&data).expect("data json"))]),
         disabled_builtins: Vec::new(),
+        conflict_messages: Default::default(),
     };
     let started = Instant::now();
     let engine = RegoEngine::new(0);

@@ -37,6 +37,19 @@ pub struct PolicySet {
     pub data: Value,
     /// Builtins a deployment forbids (Gatekeeper disables `http.send`): calls fail to compile.
     pub disabled_builtins: Vec<String>,
+    /// Which OPA's wording conflict errors take.
+    pub conflict_messages: ConflictMessages,
+}
+
+/// The wording of `eval_conflict_error`, which changed between the OPA releases users run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConflictMessages {
+    /// OPA 1.22: `rule data.p produced conflicting values`, at the rule that conflicted.
+    #[default]
+    Current,
+    /// The OPA inside Gatekeeper 3.23 (1.17): `complete rules must not produce multiple
+    /// outputs`, at the first definition of the rule; violation messages carry this text.
+    Gatekeeper,
 }
 
 impl Default for Value {

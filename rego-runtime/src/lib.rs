@@ -17,8 +17,8 @@ pub mod rego;
 pub mod value;
 
 pub use engine::{
-    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicyModule, PolicySet, Prepared,
-    PreparedInput, RegoVersion, RuleInfo,
+    ConflictMessages, Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicyModule,
+    PolicySet, Prepared, PreparedInput, RegoVersion, RuleInfo,
 };
 pub use error::{Error, Location, Problem};
 pub use limits::Limits;

@@ -48,6 +48,7 @@ impl Target for RegoTarget {
             modules,
             data,
             disabled_builtins: Vec::new(),
+            conflict_messages: Default::default(),
         }) {
             Ok(prepared) => prepared,
             Err(error) => return Run::Done(error_outcome(&error)),

@@ -58,16 +58,24 @@ pub fn main(args: &BuiltinsArgs) -> ExitCode {
                 deprecated: builtin.deprecated,
                 corpus_cases: texts
                     .iter()
-                    .filter(|t| t.contains(&call) || infix.as_ref().is_some_and(|op| t.contains(op)))
+                    .filter(|t| {
+                        t.contains(&call) || infix.as_ref().is_some_and(|op| t.contains(op))
+                    })
                     .count(),
             }
         })
         .collect();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
         Format::Text | Format::Junit => {
             let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4);
-            println!("{:<width$}  {:<9}  {:<5}  {:>5}", "builtin", "available", "table", "cases");
+            println!(
+                "{:<width$}  {:<9}  {:<5}  {:>5}",
+                "builtin", "available", "table", "cases"
+            );
             for row in &rows {
                 let available = if row.available { "yes" } else { "NO" };
                 let table = if row.in_table { "yes" } else { "" };
@@ -77,12 +85,20 @@ pub fn main(args: &BuiltinsArgs) -> ExitCode {
                     row.name, row.corpus_cases
                 );
             }
-            let missing: Vec<&str> = rows.iter().filter(|r| !r.available).map(|r| r.name).collect();
+            let missing: Vec<&str> = rows
+                .iter()
+                .filter(|r| !r.available)
+                .map(|r| r.name)
+                .collect();
             println!(
                 "\n{} builtins, {} available, missing: {}",
                 rows.len(),
                 rows.len() - missing.len(),
-                if missing.is_empty() { "none".to_string() } else { missing.join(", ") }
+                if missing.is_empty() {
+                    "none".to_string()
+                } else {
+                    missing.join(", ")
+                }
             );
         }
     }

@@ -111,7 +111,11 @@ fn run(args: &ConformanceArgs) -> anyhow::Result<bool> {
             .map_or_else(String::new, |p| p.display().to_string());
         format!(
             "gateway conformance --target {} --filter '^{}$' {path}",
-            if result.target == "rego" { "rego" } else { &args.target },
+            if result.target == "rego" {
+                "rego"
+            } else {
+                &args.target
+            },
             regex::escape(&result.name)
         )
     };

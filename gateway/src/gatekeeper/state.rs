@@ -251,10 +251,8 @@ impl PreparedGatekeeper {
 
         // Constraints are validated against the parsed template only; which of them are valid
         // decides the `data.constraints` each template is compiled with.
-        let mut validated: Vec<(
-            (String, String),
-            Result<Arc<PreparedConstraint>, ConstraintError>,
-        )> = Vec::with_capacity(contents.constraints.len());
+        let mut validated: Vec<((String, String), Validated)> =
+            Vec::with_capacity(contents.constraints.len());
         let mut by_template: BTreeMap<String, Vec<Arc<PreparedConstraint>>> = BTreeMap::new();
         for ((kind, name), entry) in &contents.constraints {
             let template_name = constraints::template_name(kind);
@@ -414,6 +412,9 @@ impl PreparedGatekeeper {
     }
 }
 
+/// A constraint validated against its parsed template (not yet against its compiled Rego).
+type Validated = Result<Arc<PreparedConstraint>, ConstraintError>;
+
 /// One template to compile, with the `data.constraints` it is compiled with.
 struct Job {
     name: String,
@@ -463,4 +464,108 @@ fn compile_all(engine: &dyn Engine, jobs: &[Job], inventory: &Value) -> Vec<(Str
 
 fn compile_one(engine: &dyn Engine, job: &Job, inventory: &Value) -> Compiled {
     templates::compile(engine, &job.code, inventory, &job.constraints)
+}
+
+#[cfg(test)]
+mod tests {
+    //! What a rebuild recompiles: constraints' parameters are part of a template's compiled
+    //! data, so a constraint change recompiles its own template only, and an inventory change
+    //! the referential templates only.
+
+    use super::*;
+    use rego_runtime::rego::RegoEngine;
+
+    fn template(kind: &str, rego_body: &str) -> Value {
+        let name = kind.to_lowercase();
+        let yaml = format!(
+            "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {{name: {name}}}\nspec:\n  crd: {{spec: {{names: {{kind: {kind}}}, validation: {{legacySchema: true}}}}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    rego: |\n      package {name}\n      violation[{{\"msg\": \"m\"}}] {{ {rego_body} }}\n"
+        );
+        objects::parse_documents(&yaml).expect("yaml").remove(0)
+    }
+
+    fn constraint(kind: &str, name: &str, parameters: &str) -> Value {
+        let yaml = format!(
+            "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: {kind}\nmetadata: {{name: {name}}}\nspec:\n  parameters: {parameters}\n"
+        );
+        objects::parse_documents(&yaml).expect("yaml").remove(0)
+    }
+
+    fn compiled<'a>(state: &'a PreparedGatekeeper, name: &str) -> &'a Arc<CompiledTemplate> {
+        state.templates[name].compiled.as_ref().expect("compiled")
+    }
+
+    #[test]
+    fn rebuilds_recompile_only_what_changed() {
+        let engine = RegoEngine::default();
+        let mut contents = GatekeeperContents::default();
+        for object in [
+            template("K8sA", "input.parameters.x"),
+            template("K8sB", "input.parameters.x"),
+            template("K8sRef", "data.inventory.cluster[_]"),
+        ] {
+            contents
+                .put_template(object, Origin::Api)
+                .expect("template");
+        }
+        for object in [
+            constraint("K8sA", "a1", "{x: 1}"),
+            constraint("K8sB", "b1", "{x: 1}"),
+            constraint("K8sRef", "r1", "{}"),
+        ] {
+            contents
+                .put_constraint(object, Origin::Api)
+                .expect("constraint");
+        }
+        let first = PreparedGatekeeper::build(&engine, &contents, None);
+
+        contents
+            .put_constraint(constraint("K8sA", "a1", "{x: 2}"), Origin::Api)
+            .expect("constraint");
+        let second = PreparedGatekeeper::build(&engine, &contents, Some(&first));
+        assert!(!Arc::ptr_eq(
+            compiled(&first, "k8sa"),
+            compiled(&second, "k8sa")
+        ));
+        assert!(Arc::ptr_eq(
+            compiled(&first, "k8sb"),
+            compiled(&second, "k8sb")
+        ));
+        assert!(Arc::ptr_eq(
+            compiled(&first, "k8sref"),
+            compiled(&second, "k8sref")
+        ));
+
+        contents
+            .inventory
+            .add(
+                &Value::from_json(
+                    r#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"n"}}"#,
+                )
+                .expect("json"),
+            )
+            .expect("inventory");
+        let third = PreparedGatekeeper::build(&engine, &contents, Some(&second));
+        assert!(Arc::ptr_eq(
+            compiled(&second, "k8sa"),
+            compiled(&third, "k8sa")
+        ));
+        assert!(!Arc::ptr_eq(
+            compiled(&second, "k8sref"),
+            compiled(&third, "k8sref")
+        ));
+        assert!(compiled(&third, "k8sref").referential);
+
+        // A constraint of a template that does not compile is not ready, whatever its own
+        // validity.
+        contents
+            .put_template(template("K8sA", "x := 1; x := 2"), Origin::Api)
+            .expect("template");
+        let fourth = PreparedGatekeeper::build(&engine, &contents, Some(&third));
+        assert!(fourth.templates["k8sa"].problem().is_some());
+        assert!(matches!(
+            fourth.constraints[&("K8sA".to_string(), "a1".to_string())].prepared,
+            Err(ConstraintError::TemplateNotReady(_))
+        ));
+        assert_eq!(fourth.groups.len(), 2);
+    }
 }

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use rego_runtime::{
-    Engine, Error as EngineError, PathSegment, PolicyModule, PolicySet, Prepared, RegoVersion,
-    Value,
+    ConflictMessages, Engine, Error as EngineError, PathSegment, PolicyModule, PolicySet, Prepared,
+    RegoVersion, Value,
 };
 
 use super::objects;
@@ -350,6 +350,7 @@ pub fn compile(
             modules,
             data,
             disabled_builtins: DISABLED_BUILTINS.iter().map(|s| s.to_string()).collect(),
+            conflict_messages: ConflictMessages::Gatekeeper,
         })
         .map_err(|error| match &error {
             EngineError::Compile(problems)

@@ -82,6 +82,7 @@ impl Snapshot {
                     modules: contents.all_modules().cloned().collect(),
                     data: contents.data.clone(),
                     disabled_builtins: Vec::new(),
+                    conflict_messages: Default::default(),
                 })?;
                 let conflicts = data_conflicts(&contents.data, prepared.rules());
                 if !conflicts.is_empty() {

@@ -197,16 +197,38 @@ fn conformance_runs_any_case_directory_and_fails_on_a_wrong_case() {
     };
     let output = run(&["--target", "all", "--show-failures"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success(), "a failing case must fail the run:\n{stdout}");
-    assert!(stdout.contains("FAIL [rego] v1/demo/demo/wrong"), "{stdout}");
-    assert!(stdout.contains("FAIL [http] v1/demo/demo/wrong"), "{stdout}");
+    assert!(
+        !output.status.success(),
+        "a failing case must fail the run:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL [rego] v1/demo/demo/wrong"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL [http] v1/demo/demo/wrong"),
+        "{stdout}"
+    );
     assert!(stdout.contains("expected: [{\"x\":4}]"), "{stdout}");
 
     // A known failure keeps the run green and is reported as known.
     let known = dir.path().join("known.yaml");
-    std::fs::write(&known, "- case: v1/demo/demo/wrong\n  reason: the case is wrong on purpose\n").expect("write");
-    let output = run(&["--known-failures", &known.to_string_lossy(), "--format", "json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    std::fs::write(
+        &known,
+        "- case: v1/demo/demo/wrong\n  reason: the case is wrong on purpose\n",
+    )
+    .expect("write");
+    let output = run(&[
+        "--known-failures",
+        &known.to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
     assert_eq!(report["totals"][0]["passed"], 1);
     assert_eq!(report["totals"][0]["known"], 1);
@@ -225,7 +247,12 @@ fn builtins_lists_every_opa_builtin() {
     assert!(output.status.success());
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(rows.len(), 206);
-    let row = |name: &str| rows.iter().find(|r| r["name"] == name).cloned().expect(name);
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .expect(name)
+    };
     assert_eq!(row("io.jwt.decode")["available"], true);
     assert_eq!(row("io.jwt.decode")["in_table"], true);
     assert!(row("sprintf")["corpus_cases"].as_u64().unwrap_or(0) > 5);

@@ -123,6 +123,8 @@ pub fn is_builtin(name: &str) -> bool {
     // `print(...)` compiles to OPA's `internal.print`; regorus evaluates print itself.
     name == "internal.print"
         || is_builtin_call(name)
+        // Replaced by their values at compile time (`lowering::metadata_calls`).
+        || matches!(name, "rego.metadata.rule" | "rego.metadata.chain")
         || crate::capabilities::opa()
             .builtins
             .iter()

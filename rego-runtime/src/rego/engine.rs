@@ -17,10 +17,10 @@ use super::{checks, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
-    Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet, Prepared,
-    PreparedInput, RegoVersion, RuleInfo,
+    ConflictMessages, Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet,
+    Prepared, PreparedInput, RegoVersion, RuleInfo,
 };
-use crate::error::{Error, Problem};
+use crate::error::{Error, Location, Problem};
 use crate::limits::Limits;
 
 /// How many idle evaluators a prepared policy keeps; more requests at once clone the base.
@@ -156,6 +156,7 @@ pub struct PreparedRego {
     rule_paths: HashSet<String>,
     /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
     decisions: Option<DecisionCache>,
+    conflict_messages: ConflictMessages,
 }
 
 impl PreparedRego {
@@ -178,6 +179,18 @@ impl PreparedRego {
         for module in &policies.modules {
             engine.set_rego_v0(module.rego_version == RegoVersion::V0);
             let lowered = lowering::lower(&module.source, module.rego_version);
+            if let Some(error) = &lowered.annotation_error {
+                problems.push(Problem {
+                    code: "rego_parse_error",
+                    message: error.message.clone(),
+                    location: Some(Location {
+                        file: module.file.clone(),
+                        row: error.row,
+                        col: 1,
+                    }),
+                });
+                continue;
+            }
             if let Err(error) = engine.add_policy(module.file.clone(), lowered.text.clone()) {
                 problems.push(diagnostics::parse_problem(&error.to_string()));
             }
@@ -253,6 +266,7 @@ impl PreparedRego {
             definitions,
             rule_paths,
             decisions,
+            conflict_messages: policies.conflict_messages,
         })
     }
 
@@ -415,6 +429,16 @@ impl PreparedRego {
             return problem;
         };
         let path = format!("data.{}", definition.path.join("."));
+        if self.conflict_messages == ConflictMessages::Gatekeeper {
+            if problem.message == diagnostics::COMPLETE_RULE_CONFLICT && definition.static_head {
+                let first = self
+                    .definitions
+                    .iter()
+                    .find(|d| d.path == definition.path && d.location.file == location.file);
+                problem.location = first.map(|d| d.location.clone());
+            }
+            return problem;
+        }
         if problem.message == diagnostics::COMPLETE_RULE_CONFLICT {
             problem.message = if definition.static_head {
                 format!("rule {path} produced conflicting values")

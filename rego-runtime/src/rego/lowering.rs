@@ -13,8 +13,14 @@
 //! - head terms that may be undefined, `p[x.name] := x.value if body`: regorus drops the
 //!   whole partial document when one iteration's head term is undefined, where OPA skips just
 //!   that iteration; the terms move into the body as `__lowered_N := term`.
+//! - `rego.metadata.rule()` and `rego.metadata.chain()` (regorus keeps no annotations): they
+//!   become the constant each answers with, read from the module's `# METADATA` blocks.
 
+use std::collections::HashMap;
+
+use super::annotations::{self, Annotation, AnnotationError};
 use super::lexer::{self, Kind, Token};
+use crate::Value;
 use crate::engine::RegoVersion;
 
 /// Rego's keywords; they cannot be rule or variable names in a plain ref.
@@ -34,6 +40,8 @@ pub struct Lowered {
     pub text: String,
     /// Per edit: row, original column, original length and new length, in characters.
     shifts: Vec<Shift>,
+    /// A `# METADATA` block that is not valid YAML; OPA rejects the module.
+    pub annotation_error: Option<AnnotationError>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,7 +106,121 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
         }
         move_head_terms(source, &rule, &mut fresh, &mut edits);
     }
-    apply(source, edits)
+    let annotation_error =
+        metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
+    Lowered {
+        annotation_error,
+        ..apply(source, edits)
+    }
+}
+
+/// Replaces `rego.metadata.rule()` and `rego.metadata.chain()` by their values for the rule
+/// they appear in: the rule's own `rule`-scope annotation, then the `document` one of its
+/// path, then the package's.
+fn metadata_calls(
+    source: &str,
+    tokens: &[Token],
+    significant: &[Token],
+    statements: &[std::ops::Range<usize>],
+    edits: &mut Vec<Edit>,
+) -> Result<(), AnnotationError> {
+    if !significant.iter().any(|t| t.text(source) == "metadata")
+        && !tokens.iter().any(|t| t.kind == Kind::Comment)
+    {
+        return Ok(());
+    }
+    // Where a significant token sits among all tokens, comments included.
+    let full_index = |token: &Token| tokens.binary_search_by_key(&token.start, |t| t.start).ok();
+    let mut package = Vec::new();
+    let mut packages = Vec::new();
+    let mut rules = Vec::new();
+    for statement in statements {
+        let statement_tokens = &significant[statement.clone()];
+        let Some(index) = statement_tokens.first().and_then(full_index) else {
+            continue;
+        };
+        match statement_tokens[0].text(source) {
+            "package" => {
+                package = head_path(source, &statement_tokens[1..]);
+                if let Some(annotation) = annotations::before(source, tokens, index, "package")?
+                    && matches!(annotation.scope.as_str(), "package" | "subpackages")
+                {
+                    packages.push((package.clone(), annotation));
+                }
+            }
+            "import" => {}
+            first => {
+                let head = if first == "default" {
+                    &statement_tokens[1..]
+                } else {
+                    statement_tokens
+                };
+                let annotation = annotations::before(source, tokens, index, "rule")?;
+                let mut path = package.clone();
+                path.extend(head_path(source, head));
+                rules.push((statement.clone(), path, annotation));
+            }
+        }
+    }
+    let documents: HashMap<&[String], &Annotation> = rules
+        .iter()
+        .filter_map(|(_, path, annotation)| {
+            let annotation = annotation.as_ref().filter(|a| a.scope == "document")?;
+            Some((path.as_slice(), annotation))
+        })
+        .collect();
+    for (statement, path, annotation) in &rules {
+        let statement_tokens = &significant[statement.clone()];
+        for at in 0..statement_tokens.len() {
+            let Some((function, end)) = metadata_call(source, &statement_tokens[at..]) else {
+                continue;
+            };
+            let value = if function == "rule" {
+                annotation
+                    .as_ref()
+                    .filter(|a| a.scope == "rule")
+                    .map_or_else(Value::empty_object, |a| a.value.clone())
+            } else {
+                let document = documents.get(path.as_slice()).copied();
+                annotations::chain(path, annotation.as_ref(), document, &packages)
+            };
+            edits.push(Edit {
+                start: statement_tokens[at].start,
+                end: statement_tokens[at + end].end,
+                text: value.to_json(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `rule` or `chain` and the index of the closing `)` when `tokens` start with
+/// `rego.metadata.rule()` or `rego.metadata.chain()`.
+fn metadata_call<'a>(source: &'a str, tokens: &[Token]) -> Option<(&'a str, usize)> {
+    let texts: Vec<&str> = tokens.iter().take(7).map(|t| t.text(source)).collect();
+    match texts.as_slice() {
+        [
+            "rego",
+            ".",
+            "metadata",
+            ".",
+            function @ ("rule" | "chain"),
+            "(",
+            ")",
+        ] => Some((function, 6)),
+        _ => None,
+    }
+}
+
+/// The names of a package path or rule head ref (`a.b.c`), up to its first other token.
+fn head_path(source: &str, tokens: &[Token]) -> Vec<String> {
+    tokens
+        .iter()
+        .map(|t| (t.kind, t.text(source)))
+        .take_while(|(kind, text)| *kind == Kind::Ident || *text == ".")
+        .filter(|(kind, _)| *kind == Kind::Ident)
+        .map(|(_, text)| text.to_string())
+        .collect()
 }
 
 /// Statement boundaries: a statement starts at a token at depth 0 that is the first on its
@@ -618,7 +740,11 @@ fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
         at = edit.end;
     }
     text.push_str(&source[at..]);
-    Lowered { text, shifts }
+    Lowered {
+        text,
+        shifts,
+        annotation_error: None,
+    }
 }
 
 #[cfg(test)]

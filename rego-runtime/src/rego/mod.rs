@@ -1,5 +1,6 @@
 //! The Rego engine, backed by regorus.
 
+mod annotations;
 mod checks;
 mod convert;
 mod diagnostics;

@@ -42,6 +42,7 @@ fn prepare(modules: &[(&str, RegoVersion)]) -> Arc<dyn Prepared> {
                 .collect(),
             data: Value::empty_object(),
             disabled_builtins: Vec::new(),
+            conflict_messages: Default::default(),
         })
         .expect("prepare")
 }
@@ -286,6 +287,7 @@ fn compile_problems(source: &str, version: RegoVersion) -> Vec<String> {
         }],
         data: Value::empty_object(),
         disabled_builtins: Vec::new(),
+        conflict_messages: Default::default(),
     });
     match prepared {
         Err(Error::Compile(problems)) => problems

@@ -23,6 +23,7 @@ fn prepare(modules: Vec<PolicyModule>, data: &str) -> Result<Arc<dyn Prepared>, 
         modules,
         data: Value::from_json(data).expect("data json"),
         disabled_builtins: Vec::new(),
+        conflict_messages: Default::default(),
     })
 }
 
