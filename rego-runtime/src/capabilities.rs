@@ -23,6 +23,9 @@ pub struct BuiltinDecl {
     pub deprecated: bool,
     #[serde(default)]
     pub nondeterministic: bool,
+    /// A relation (`walk`) enumerates its output operand rather than returning one value.
+    #[serde(default)]
+    pub relation: bool,
     /// The declared signature (`{"args": [...], "result": ...}`), as OPA's type JSON.
     pub decl: serde_json::Value,
 }

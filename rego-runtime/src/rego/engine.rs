@@ -321,7 +321,7 @@ impl PreparedRego {
             Entrypoint::Query(query) => {
                 check_query_syntax(query)?;
                 let results = engine
-                    .eval_query(query.to_string(), false)
+                    .eval_query(lowering::lower_query(query), false)
                     .map_err(|e| query_error(&e.to_string()))?;
                 let solutions = results
                     .result

@@ -13,6 +13,7 @@
 //! - head terms that may be undefined, `p[x.name] := x.value if body`: regorus drops the
 //!   whole partial document when one iteration's head term is undefined, where OPA skips just
 //!   that iteration; the terms move into the body as `__lowered_N := term`.
+//! - calls with an output operand, `f(a, x)` (see `output_args`): they become `x = f(a)`.
 //! - `rego.metadata.rule()` and `rego.metadata.chain()` (regorus keeps no annotations): they
 //!   become the constant each answers with, read from the module's `# METADATA` blocks.
 
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 
 use super::annotations::{self, Annotation, AnnotationError};
 use super::lexer::{self, Kind, Token};
+use super::output_args;
 use crate::Value;
 use crate::engine::RegoVersion;
 
@@ -106,12 +108,38 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
         }
         move_head_terms(source, &rule, &mut fresh, &mut edits);
     }
+    edits.extend(
+        output_args::rewrites(source, &significant, output_args::Unit::Module)
+            .into_iter()
+            .map(|r| Edit {
+                start: r.start,
+                end: r.end,
+                text: r.text,
+            }),
+    );
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
     Lowered {
         annotation_error,
         ..apply(source, edits)
     }
+}
+
+/// Returns a query regorus handles for `query` (calls with output operands rewritten).
+pub fn lower_query(query: &str) -> String {
+    let significant: Vec<Token> = lexer::tokenize(query)
+        .into_iter()
+        .filter(|t| !t.is_trivia())
+        .collect();
+    let edits = output_args::rewrites(query, &significant, output_args::Unit::Query)
+        .into_iter()
+        .map(|r| Edit {
+            start: r.start,
+            end: r.end,
+            text: r.text,
+        })
+        .collect();
+    apply(query, edits).text
 }
 
 /// Replaces `rego.metadata.rule()` and `rego.metadata.chain()` by their values for the rule

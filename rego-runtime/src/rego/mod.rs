@@ -9,6 +9,7 @@ mod extensions;
 pub mod lexer;
 mod lowering;
 mod outline;
+mod output_args;
 mod rule_paths;
 mod typecheck;
 

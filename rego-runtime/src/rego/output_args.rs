@@ -1,0 +1,348 @@
+//! Calls with an output operand: in a rule body, `f(a, x)` with one operand more than `f`
+//! declares means `x = f(a)` (OPA's older call form, common in its own test suite and in
+//! long-lived policies). regorus reports `x` unsafe, so the call is rewritten to the
+//! unification, which binds `x` when it is free and compares when it is not.
+
+use std::collections::HashMap;
+
+use super::lexer::{Kind, Token};
+use crate::capabilities;
+
+/// One insertion or deletion of the source: replace `[start, end)` by `text`.
+pub(super) struct Rewrite {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// What the tokens are: a module, or a query (a body without braces).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Unit {
+    Module,
+    Query,
+}
+
+/// The rewrites for every call with an output operand in `tokens` (the significant tokens of
+/// one module or query): `OUT = ` inserted before the call and `, OUT` removed from its
+/// operands.
+pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Rewrite> {
+    let functions = match unit {
+        Unit::Module => module_functions(source, tokens),
+        Unit::Query => HashMap::new(),
+    };
+    let mut found = Vec::new();
+    // A query is one body: as if inside the braces of a rule.
+    let mut open: Vec<&str> = match unit {
+        Unit::Module => Vec::new(),
+        Unit::Query => vec!["{"],
+    };
+    for (i, token) in tokens.iter().enumerate() {
+        let text = token.text(source);
+        match text {
+            "{" | "[" | "(" => open.push(text),
+            "}" | "]" | ")" => {
+                open.pop();
+            }
+            _ => {}
+        }
+        // A body's expressions: in a rule or `every` body, or after a comprehension's `|`.
+        let in_body = match i.checked_sub(1).map(|p| tokens[p].text(source)) {
+            Some("|" | ";") => !open.is_empty(),
+            _ => open.last() == Some(&"{") && starts_literal(source, tokens, i),
+        };
+        if token.kind != Kind::Ident || !in_body {
+            continue;
+        }
+        let Some((name, paren)) = call_name(source, tokens, i) else {
+            continue;
+        };
+        let Some(arity) = builtin_arity(&name).or_else(|| functions.get(&name).copied()) else {
+            continue;
+        };
+        let Some(close) = matching_paren(source, tokens, paren) else {
+            continue;
+        };
+        let operands = operand_ranges(source, tokens, paren, close);
+        if operands.len() != arity + 1 || !ends_literal(source, tokens, close) {
+            continue;
+        }
+        let (out_first, out_last) = operands[arity];
+        let output = &source[tokens[out_first].start..tokens[out_last].end];
+        // The comma before the output operand, up to the output's end, is deleted.
+        let delete_from = if arity == 0 {
+            tokens[out_first].start
+        } else {
+            tokens[operands[arity - 1].1].end
+        };
+        let deleted = &source[delete_from..tokens[out_last].end];
+        if output.contains('\n') || deleted.contains('\n') {
+            continue;
+        }
+        found.push(Rewrite {
+            start: token.start,
+            end: token.start,
+            text: format!("{output} = "),
+        });
+        found.push(Rewrite {
+            start: delete_from,
+            end: tokens[out_last].end,
+            text: String::new(),
+        });
+    }
+    found
+}
+
+/// The declared operand count of a builtin OPA has, unless it takes any number of them or is
+/// a relation (`walk(x, [path, value])` is its own form, which regorus evaluates).
+fn builtin_arity(name: &str) -> Option<usize> {
+    let decl = capabilities::opa()
+        .builtins
+        .iter()
+        .find(|b| b.name == name)?;
+    (decl.decl.get("variadic").is_none() && !decl.relation).then(|| decl.arity())
+}
+
+/// `a.b.c` starting at token `at` and the index of the `(` right after it.
+fn call_name(source: &str, tokens: &[Token], at: usize) -> Option<(String, usize)> {
+    let mut name = tokens[at].text(source).to_string();
+    let mut i = at + 1;
+    while tokens.get(i).map(|t| t.text(source)) == Some(".")
+        && tokens.get(i + 1).is_some_and(|t| t.kind == Kind::Ident)
+        && adjacent(tokens, i - 1, i + 1)
+    {
+        name.push('.');
+        name.push_str(tokens[i + 1].text(source));
+        i += 2;
+    }
+    (tokens.get(i).map(|t| t.text(source)) == Some("(") && adjacent(tokens, i - 1, i))
+        .then_some((name, i))
+}
+
+/// True when tokens `from..=to` are written without layout between them.
+fn adjacent(tokens: &[Token], from: usize, to: usize) -> bool {
+    (from..to).all(|i| tokens[i].end == tokens[i + 1].start)
+}
+
+/// True when token `i` begins an expression of a body: after `{`, `;`, `|` or `not`, or first
+/// on its line after a token that does not leave an expression open.
+fn starts_literal(source: &str, tokens: &[Token], i: usize) -> bool {
+    let Some(previous) = i.checked_sub(1).map(|p| &tokens[p]) else {
+        // The first token of a module is `package`; of a query, its first expression.
+        return true;
+    };
+    match previous.text(source) {
+        "{" | ";" | "|" | "not" => true,
+        text => on_later_line(source, previous, &tokens[i]) && !leaves_open(text),
+    }
+}
+
+/// True when the call closing at `close` ends its expression: `}`, `]`, `;` or `with` follows, or
+/// the next line starts a new expression.
+fn ends_literal(source: &str, tokens: &[Token], close: usize) -> bool {
+    let Some(next) = tokens.get(close + 1) else {
+        return true;
+    };
+    match next.text(source) {
+        "}" | "]" | ";" | "with" => true,
+        text => on_later_line(source, &tokens[close], next) && !leaves_open(text) && text != "[",
+    }
+}
+
+fn on_later_line(source: &str, before: &Token, after: &Token) -> bool {
+    source[before.end..after.start].contains('\n')
+}
+
+/// Tokens that join what is before them to what is after them.
+fn leaves_open(text: &str) -> bool {
+    matches!(
+        text,
+        "," | "("
+            | "["
+            | "."
+            | ":"
+            | ":="
+            | "="
+            | "=="
+            | "!="
+            | "<"
+            | ">"
+            | "<="
+            | ">="
+            | "+"
+            | "-"
+            | "*"
+            | "/"
+            | "%"
+            | "&"
+            | "|"
+            | "in"
+            | "contains"
+            | "if"
+            | "else"
+            | "some"
+            | "every"
+            | "with"
+            | "as"
+            | "default"
+    )
+}
+
+/// The `)` closing the `(` at `open`.
+fn matching_paren(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate().skip(open) {
+        match token.text(source) {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// First and last token of each operand between the parentheses at `open` and `close`.
+fn operand_ranges(
+    source: &str,
+    tokens: &[Token],
+    open: usize,
+    close: usize,
+) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut depth = 0usize;
+    let mut start = open + 1;
+    for i in open + 1..close {
+        match tokens[i].text(source) {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                if i > start {
+                    ranges.push((start, i - 1));
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if close > start {
+        ranges.push((start, close - 1));
+    }
+    ranges
+}
+
+/// The functions the module defines, by the name a body calls them with, and their arity:
+/// `f(x, y) := ...`, `f(x) if ...`, `f(x) { ... }` at the top level.
+fn module_functions(source: &str, tokens: &[Token]) -> HashMap<String, usize> {
+    let mut functions = HashMap::new();
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate() {
+        match token.text(source) {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth != 0 || token.kind != Kind::Ident {
+            continue;
+        }
+        let head_start = match i.checked_sub(1).map(|p| tokens[p].text(source)) {
+            None | Some("default") => true,
+            Some(_) => on_later_line(source, &tokens[i - 1], token),
+        };
+        if !head_start {
+            continue;
+        }
+        let Some((name, paren)) = call_name(source, tokens, i) else {
+            continue;
+        };
+        let Some(close) = matching_paren(source, tokens, paren) else {
+            continue;
+        };
+        let defines = tokens
+            .get(close + 1)
+            .is_some_and(|t| matches!(t.text(source), ":=" | "=" | "if" | "{"));
+        if defines {
+            functions.insert(name, operand_ranges(source, tokens, paren, close).len());
+        }
+    }
+    functions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rego::lexer;
+
+    fn rewritten(source: &str) -> String {
+        let tokens: Vec<Token> = lexer::tokenize(source)
+            .into_iter()
+            .filter(|t| !t.is_trivia())
+            .collect();
+        let mut text = source.to_string();
+        let mut edits = rewrites(source, &tokens, Unit::Module);
+        edits.sort_by_key(|e| std::cmp::Reverse(e.start));
+        for edit in edits {
+            text.replace_range(edit.start..edit.end, &edit.text);
+        }
+        text
+    }
+
+    #[test]
+    fn a_builtin_call_with_one_operand_more_becomes_a_unification() {
+        assert_eq!(
+            rewritten("package t\np := x if {\n\tnet.cidr_merge([\"a\"], x)\n}\n"),
+            "package t\np := x if {\n\tx = net.cidr_merge([\"a\"])\n}\n"
+        );
+        assert_eq!(
+            rewritten("package t\np := [y | y := 1; count([1], y)]\n"),
+            "package t\np := [y | y := 1; y = count([1])]\n"
+        );
+        assert_eq!(
+            rewritten("package t\np if { count([1], 1); not startswith(\"ab\", \"a\", false) }\n"),
+            "package t\np if { 1 = count([1]); not false = startswith(\"ab\", \"a\") }\n"
+        );
+    }
+
+    #[test]
+    fn queries_are_one_body() {
+        let query = "x := [1]; count(x, n)\nupper(\"a\", u)";
+        let tokens: Vec<Token> = lexer::tokenize(query)
+            .into_iter()
+            .filter(|t| !t.is_trivia())
+            .collect();
+        let mut text = query.to_string();
+        for edit in rewrites(query, &tokens, Unit::Query).iter().rev() {
+            text.replace_range(edit.start..edit.end, &edit.text);
+        }
+        assert_eq!(text, "x := [1]; n = count(x)\nu = upper(\"a\")");
+    }
+
+    #[test]
+    fn module_functions_take_output_operands_too() {
+        assert_eq!(
+            rewritten("package t\nf(a) := a + 1\np := y if { f(1, y) }\n"),
+            "package t\nf(a) := a + 1\np := y if { y = f(1) }\n"
+        );
+    }
+
+    #[test]
+    fn calls_inside_terms_and_heads_are_left_alone() {
+        for source in [
+            "package t\np := x if { x := count([1], 2) }\n",
+            "package t\np if { [count([1], 2)] }\n",
+            "package t\nf(a, b) := a\n",
+            "package t\np if { count([1]) == 1 }\n",
+            "package t\np if { sprintf(\"%v\", [1], x) }\n",
+        ] {
+            let expected = if source.contains("sprintf") {
+                "package t\np if { x = sprintf(\"%v\", [1]) }\n"
+            } else {
+                source
+            };
+            assert_eq!(rewritten(source), expected, "{source}");
+        }
+    }
+}
