@@ -215,8 +215,8 @@ fn operand_ranges(
     let mut ranges = Vec::new();
     let mut depth = 0usize;
     let mut start = open + 1;
-    for i in open + 1..close {
-        match tokens[i].text(source) {
+    for (i, token) in tokens.iter().enumerate().take(close).skip(open + 1) {
+        match token.text(source) {
             "(" | "[" | "{" => depth += 1,
             ")" | "]" | "}" => depth = depth.saturating_sub(1),
             "," if depth == 0 => {
