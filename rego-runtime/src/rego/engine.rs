@@ -319,9 +319,10 @@ impl PreparedRego {
                 Ok(Outcome::Document(value))
             }
             Entrypoint::Query(query) => {
-                check_query_syntax(query)?;
+                let query = lowering::lower_query(query);
+                check_query_syntax(&query)?;
                 let results = engine
-                    .eval_query(lowering::lower_query(query), false)
+                    .eval_query(query, false)
                     .map_err(|e| query_error(&e.to_string()))?;
                 let solutions = results
                     .result

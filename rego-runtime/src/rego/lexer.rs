@@ -130,7 +130,8 @@ fn skip_template(bytes: &[u8], open: usize) -> usize {
     let mut at = open + 1;
     while at < bytes.len() {
         match bytes[at] {
-            b'\\' if quote == b'"' => at += 2,
+            // Raw templates escape only `{`.
+            b'\\' if quote == b'"' || bytes.get(at + 1) == Some(&b'{') => at += 2,
             b if b == quote => return at + 1,
             b'{' => at = skip_expression(bytes, at + 1),
             b'\n' if quote == b'"' => return at,

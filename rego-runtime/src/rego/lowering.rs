@@ -88,15 +88,7 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
     let mut edits = Vec::new();
     let mut fresh = 0;
     if version == RegoVersion::V1 {
-        for token in tokens.iter().filter(|t| t.kind == Kind::Template) {
-            if let Some(text) = template_call(token.text(source), &mut fresh) {
-                edits.push(Edit {
-                    start: token.start,
-                    end: token.end,
-                    text,
-                });
-            }
-        }
+        template_strings(source, &tokens, &mut fresh, &mut edits);
     }
     rename_comprehension_shadows(source, &significant, &mut edits);
     for statement in &statements {
@@ -127,19 +119,33 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
 
 /// Returns a query regorus handles for `query` (calls with output operands rewritten).
 pub fn lower_query(query: &str) -> String {
-    let significant: Vec<Token> = lexer::tokenize(query)
-        .into_iter()
-        .filter(|t| !t.is_trivia())
-        .collect();
-    let edits = output_args::rewrites(query, &significant, output_args::Unit::Query)
-        .into_iter()
-        .map(|r| Edit {
-            start: r.start,
-            end: r.end,
-            text: r.text,
-        })
-        .collect();
+    let tokens = lexer::tokenize(query);
+    let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
+    let mut edits = Vec::new();
+    template_strings(query, &tokens, &mut 0, &mut edits);
+    edits.extend(
+        output_args::rewrites(query, &significant, output_args::Unit::Query)
+            .into_iter()
+            .map(|r| Edit {
+                start: r.start,
+                end: r.end,
+                text: r.text,
+            }),
+    );
     apply(query, edits).text
+}
+
+/// Every template string of `tokens` to its `internal.template_string` call.
+fn template_strings(source: &str, tokens: &[Token], fresh: &mut usize, edits: &mut Vec<Edit>) {
+    for token in tokens.iter().filter(|t| t.kind == Kind::Template) {
+        if let Some(text) = template_call(token.text(source), fresh) {
+            edits.push(Edit {
+                start: token.start,
+                end: token.end,
+                text,
+            });
+        }
+    }
 }
 
 /// Replaces `rego.metadata.rule()` and `rego.metadata.chain()` by their values for the rule
@@ -613,15 +619,16 @@ fn move_head_terms(source: &str, rule: &Rule<'_>, fresh: &mut usize, edits: &mut
 fn template_call(template: &str, fresh: &mut usize) -> Option<String> {
     let bytes = template.as_bytes();
     let raw = bytes.get(1) == Some(&b'`');
-    if template.contains('\n') {
-        return None;
-    }
+    // A raw template may span lines: its literal parts stay raw strings with the same line
+    // breaks, so every later line keeps its number.
     let body = &template[2..template.len().saturating_sub(1)];
     let mut parts = Vec::new();
     let mut text_start = 0;
     let mut at = 0;
     let body_bytes = body.as_bytes();
     let literal = |text: &str| {
+        // `\{` writes a brace that opens no expression; as a plain string it is `{`.
+        let text = text.replace("\\{", "{");
         if raw {
             format!("`{text}`")
         } else {
@@ -630,16 +637,25 @@ fn template_call(template: &str, fresh: &mut usize) -> Option<String> {
     };
     while at < body_bytes.len() {
         match body_bytes[at] {
-            b'\\' if !raw => at += 2,
+            b'\\' if !raw || body_bytes.get(at + 1) == Some(&b'{') => at += 2,
             b'{' => {
                 if at > text_start {
                     parts.push(literal(&body[text_start..at]));
                 }
                 let end = lexer::skip_expression(body_bytes, at + 1);
-                let expression = &body[at + 1..end.saturating_sub(1)];
+                let expression = nested_templates(&body[at + 1..end.saturating_sub(1)], fresh);
                 let name = format!("__template_{}", *fresh);
                 *fresh += 1;
-                parts.push(format!("{{{name} | {name} := ({expression})}}"));
+                // Parenthesised so that operators stay inside, unless a `with` must apply to
+                // the whole assignment.
+                let has_with = lexer::tokenize(&expression)
+                    .iter()
+                    .any(|t| t.kind == Kind::Ident && t.text(&expression) == "with");
+                if has_with {
+                    parts.push(format!("{{{name} | {name} := {expression}}}"));
+                } else {
+                    parts.push(format!("{{{name} | {name} := ({expression})}}"));
+                }
                 at = end;
                 text_start = end;
             }
@@ -650,6 +666,24 @@ fn template_call(template: &str, fresh: &mut usize) -> Option<String> {
         parts.push(literal(&body[text_start..]));
     }
     Some(format!("internal.template_string([{}])", parts.join(", ")))
+}
+
+/// `expression` with the template strings inside it lowered too.
+fn nested_templates(expression: &str, fresh: &mut usize) -> String {
+    let mut text = String::with_capacity(expression.len());
+    let mut at = 0;
+    for token in lexer::tokenize(expression) {
+        if token.kind != Kind::Template {
+            continue;
+        }
+        if let Some(call) = template_call(token.text(expression), fresh) {
+            text.push_str(&expression[at..token.start]);
+            text.push_str(&call);
+            at = token.end;
+        }
+    }
+    text.push_str(&expression[at..]);
+    text
 }
 
 /// `x := [x | ...]`: renames `x` inside comprehensions of the right-hand side.
