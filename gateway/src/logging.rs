@@ -1,5 +1,7 @@
 //! Log output: JSON (the default, as OPA) or text, at the configured level.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogFormat, LogLevel};
@@ -15,7 +17,9 @@ pub fn init(level: LogLevel, format: LogFormat) {
     let filter = EnvFilter::new(level);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log file must read and grep as plain text.
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),

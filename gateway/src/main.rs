@@ -9,6 +9,7 @@ use clap::Parser;
 use gateway::cli::{Cli, Command, RunArgs};
 use gateway::config::Config;
 use gateway::{bundle_loader, logging, server, tls};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,6 +37,11 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        // Handlers first: a SIGHUP or SIGTERM that arrives once the port is open must reload
+        // or stop the server, never kill it by the signal's default action.
+        let hangups = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+        let terminate =
+            signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         let listener = tokio::net::TcpListener::bind(&config.addr)
             .await
@@ -53,8 +59,8 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
             reload_all.clone(),
             stop.clone(),
         );
-        tokio::spawn(reload_on_sighup(reload_all));
-        server::run(listener, app, tls, shutdown_signal()).await?;
+        tokio::spawn(reload_on_sighup(hangups, reload_all));
+        server::run(listener, app, tls, shutdown_signal(terminate)).await?;
         stop.store(true, Ordering::Relaxed);
         let _ = watcher.join();
         tracing::info!("server stopped");
@@ -63,25 +69,16 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
 }
 
 /// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
+async fn shutdown_signal(mut terminate: Signal) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+        _ = terminate.recv() => {}
     }
 }
 
 /// Raises `reload_all` on every SIGHUP.
-async fn reload_on_sighup(reload_all: Arc<AtomicBool>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        return;
-    };
-    while hup.recv().await.is_some() {
+async fn reload_on_sighup(mut hangups: Signal, reload_all: Arc<AtomicBool>) {
+    while hangups.recv().await.is_some() {
         tracing::info!("SIGHUP: reloading every bundle");
         reload_all.store(true, Ordering::Relaxed);
     }
