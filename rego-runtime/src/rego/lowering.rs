@@ -13,6 +13,8 @@
 //! - head terms that may be undefined, `p[x.name] := x.value if body`: regorus drops the
 //!   whole partial document when one iteration's head term is undefined, where OPA skips just
 //!   that iteration; the terms move into the body as `__lowered_N := term`.
+//! - `a and b`, `a or b` and `not { body }` (OPA 1.22, opt-in by import; see
+//!   `logic_operators`): they become comprehensions with the same meaning.
 //! - calls with an output operand, `f(a, x)` (see `output_args`): they become `x = f(a)`.
 //! - `rego.metadata.rule()` and `rego.metadata.chain()` (regorus keeps no annotations): they
 //!   become the constant each answers with, read from the module's `# METADATA` blocks.
@@ -21,7 +23,7 @@ use std::collections::HashMap;
 
 use super::annotations::{self, Annotation, AnnotationError};
 use super::lexer::{self, Kind, Token};
-use super::output_args;
+use super::{logic_operators, output_args};
 use crate::Value;
 use crate::engine::RegoVersion;
 
@@ -99,6 +101,19 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
             chain_heads(source, &rule, &mut edits);
         }
         move_head_terms(source, &rule, &mut fresh, &mut edits);
+    }
+    if version == RegoVersion::V1 {
+        // Before the output-operand rewrites: at a shared position, the operator's text opens
+        // first.
+        edits.extend(
+            logic_operators::rewrites(source, &significant)
+                .into_iter()
+                .map(|r| Edit {
+                    start: r.start,
+                    end: r.end,
+                    text: r.text,
+                }),
+        );
     }
     edits.extend(
         output_args::rewrites(source, &significant, output_args::Unit::Module)

@@ -7,6 +7,7 @@ mod diagnostics;
 mod engine;
 mod extensions;
 pub mod lexer;
+mod logic_operators;
 mod lowering;
 mod outline;
 mod output_args;
