@@ -100,7 +100,7 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
         if version == RegoVersion::V0 {
             chain_heads(source, &rule, &mut edits);
         }
-        move_head_terms(source, &rule, &mut fresh, &mut edits);
+        move_head_terms(source, &rule, version, &mut fresh, &mut edits);
     }
     if version == RegoVersion::V1 {
         // Before the output-operand rewrites: at a shared position, the operator's text opens
@@ -563,7 +563,13 @@ fn chain_heads(source: &str, rule: &Rule<'_>, edits: &mut Vec<Edit>) {
 }
 
 /// Moves partial-rule head terms that may be undefined into the body.
-fn move_head_terms(source: &str, rule: &Rule<'_>, fresh: &mut usize, edits: &mut Vec<Edit>) {
+fn move_head_terms(
+    source: &str,
+    rule: &Rule<'_>,
+    version: RegoVersion,
+    fresh: &mut usize,
+    edits: &mut Vec<Edit>,
+) {
     let terms: Vec<(usize, usize)> = [rule.set_key, rule.object_key, rule.value]
         .into_iter()
         .flatten()
@@ -618,12 +624,17 @@ fn move_head_terms(source: &str, rule: &Rule<'_>, fresh: &mut usize, edits: &mut
             });
         }
         _ => {
-            // No body at all (`p[x.y]` alone): give it one.
+            // No body at all (`p[x.y]`, `p contains [1, 2]` alone): give it one.
             let at = rule.tokens[rule.head_end - 1].end;
+            let keyword = if version == RegoVersion::V1 {
+                " if"
+            } else {
+                ""
+            };
             edits.push(Edit {
                 start: at,
                 end: at,
-                text: format!(" {{ {joined} }}"),
+                text: format!("{keyword} {{ {joined} }}"),
             });
         }
     }
