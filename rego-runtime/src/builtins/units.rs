@@ -128,8 +128,11 @@ fn parse_bytes(args: &[Value]) -> Result<Value, BuiltinError> {
         return Err(fail("spaces not allowed in resource strings".to_string()));
     }
     let (amount, unit) = split(text);
-    if amount.is_empty() || decimal(amount).is_none() {
+    if amount.is_empty() {
         return Err(fail("no byte amount provided".to_string()));
+    }
+    if decimal(amount).is_none() {
+        return Err(fail("could not parse byte amount to a number".to_string()));
     }
     let unit = unit.to_ascii_lowercase();
     // A trailing `b` is optional after a unit (`KB`, `KiB`), but is no unit on its own.
@@ -197,6 +200,13 @@ mod tests {
         assert_eq!(
             run(parse_bytes, "abc"),
             Err("units.parse_bytes: units.parse_bytes: no byte amount provided".into())
+        );
+        assert_eq!(
+            run(parse_bytes, "0.0.0"),
+            Err(
+                "units.parse_bytes: units.parse_bytes: could not parse byte amount to a number"
+                    .into()
+            )
         );
     }
 }
