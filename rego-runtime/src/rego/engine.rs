@@ -116,13 +116,28 @@ fn shared_elsewhere(value: &Value) -> bool {
     }
 }
 
-/// Only documents worth remembering: each memo entry costs a comparison per prepare.
+/// Only documents worth remembering: each memo entry costs a comparison per prepare. Size is
+/// counted through nesting (Gatekeeper's inventory has two keys and thousands of objects).
 fn is_large(value: &Value) -> bool {
-    match value {
-        Value::Object(entries) => entries.len() >= 16,
-        Value::Array(items) => items.len() >= 16,
-        _ => false,
+    const LARGE: usize = 64;
+    fn count(value: &Value, seen: &mut usize) {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Object(entries) => Box::new(entries.values()),
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Set(items) => Box::new(items.iter()),
+            _ => return,
+        };
+        for child in children {
+            *seen += 1;
+            if *seen >= LARGE {
+                return;
+            }
+            count(child, seen);
+        }
     }
+    let mut seen = 0;
+    count(value, &mut seen);
+    seen >= LARGE
 }
 
 impl Engine for RegoEngine {
@@ -561,4 +576,39 @@ fn bindings(value: &RegoValue) -> BTreeMap<String, Value> {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_nested_document_is_converted_once_for_every_prepare() {
+        // Gatekeeper's inventory: two keys on top, many objects below; every referential
+        // template is prepared with it and must share one converted copy.
+        let names: Vec<String> = (0..100)
+            .map(|i| format!(r#""ns{i}": {{"metadata": {{"name": "ns{i}"}}}}"#))
+            .collect();
+        let inventory = Value::from_json(&format!(
+            r#"{{"cluster": {{"v1": {{"Namespace": {{{}}}}}}}, "namespace": {{}}}}"#,
+            names.join(", ")
+        ))
+        .expect("json");
+        let engine = RegoEngine::default();
+        let data = |constraint: &str| {
+            Value::object([
+                ("inventory", inventory.clone()),
+                ("constraints", Value::string(constraint)),
+            ])
+        };
+        let first = engine.convert_data(&data("a"));
+        let second = engine.convert_data(&data("b"));
+        let (RegoValue::Object(a), RegoValue::Object(b)) =
+            (&first["inventory"], &second["inventory"])
+        else {
+            panic!("inventory is an object");
+        };
+        assert!(std::ptr::eq(&**a, &**b));
+        assert_ne!(first["constraints"], second["constraints"]);
+    }
 }
