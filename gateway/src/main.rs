@@ -11,7 +11,18 @@ use gateway::config::Config;
 use gateway::{bundle_loader, logging, server, tls};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+#[allow(
+    unsafe_code,
+    reason = "set_var before any thread exists, the one sound place to set it"
+)]
 fn main() -> ExitCode {
+    // Errors inside the engine are built (and mostly dropped) on the request path; with
+    // RUST_BACKTRACE=1 each would capture a backtrace. Library backtraces stay off unless
+    // asked for by name; panics still print theirs.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        // SAFETY: the first statement of `main`, before any other thread exists.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
