@@ -14,14 +14,8 @@
 //! `and` binds tighter than `or`; parentheses group. Only the operators, braces and the
 //! layout between operands are replaced, so operands keep their text and lines their numbers.
 
-use super::lexer::{Kind, Token};
-
-/// One replacement of `[start, end)` of the source by `text`.
-pub(super) struct Rewrite {
-    pub start: usize,
-    pub end: usize,
-    pub text: String,
-}
+use super::lexer::{Kind, Token, matching};
+use super::lowering::Edit;
 
 /// Which of the operators a module has imported.
 #[derive(Default)]
@@ -42,7 +36,7 @@ impl Enabled {
 }
 
 /// The rewrites for a module's (significant) tokens; none unless it imports the operators.
-pub(super) fn rewrites(source: &str, tokens: &[Token]) -> Vec<Rewrite> {
+pub(super) fn rewrites(source: &str, tokens: &[Token]) -> Vec<Edit> {
     let mut found = Vec::new();
     let enabled = imports(source, tokens, &mut found);
     if !(enabled.and || enabled.or || enabled.not_body) {
@@ -102,7 +96,7 @@ pub(super) fn rewrites(source: &str, tokens: &[Token]) -> Vec<Rewrite> {
 }
 
 /// Records the operators the module imports, and removes those imports (regorus rejects them).
-fn imports(source: &str, tokens: &[Token], found: &mut Vec<Rewrite>) -> Enabled {
+fn imports(source: &str, tokens: &[Token], found: &mut Vec<Edit>) -> Enabled {
     let mut enabled = Enabled::default();
     for (i, token) in tokens.iter().enumerate() {
         if token.text(source) != "import" {
@@ -144,7 +138,7 @@ fn imports(source: &str, tokens: &[Token], found: &mut Vec<Rewrite>) -> Enabled 
             }
             _ => continue,
         };
-        found.push(Rewrite {
+        found.push(Edit {
             start: token.start,
             end: tokens[last].end,
             text: String::new(),
@@ -153,8 +147,8 @@ fn imports(source: &str, tokens: &[Token], found: &mut Vec<Rewrite>) -> Enabled 
     enabled
 }
 
-fn replace(token: Token, text: &str) -> Rewrite {
-    Rewrite {
+fn replace(token: Token, text: &str) -> Edit {
+    Edit {
         start: token.start,
         end: token.end,
         text: text.to_string(),
@@ -257,7 +251,7 @@ fn expression(
     tokens: &[Token],
     is_operator: &dyn Fn(&Token) -> bool,
     fresh: &mut usize,
-    found: &mut Vec<Rewrite>,
+    found: &mut Vec<Edit>,
 ) {
     let is_or = |t: &Token| is_operator(t) && t.text(source) == "or";
     let is_and = |t: &Token| is_operator(t) && t.text(source) == "and";
@@ -329,24 +323,6 @@ fn operand(source: &str, tokens: &[Token], pieces: &mut Pieces) {
     }
 }
 
-/// The bracket closing the one at `open`.
-fn matching(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, token) in tokens.iter().enumerate().skip(open) {
-        match token.text(source) {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => {
-                depth = depth.checked_sub(1)?;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// The new text of an expression: generated text between ranges of the original.
 #[derive(Default)]
 struct Pieces {
@@ -373,7 +349,7 @@ impl Pieces {
 
     /// Each generated piece replaces the source between the original pieces around it
     /// (operators, braces, layout), keeping that stretch's line breaks.
-    fn emit(self, source: &str, tokens: &[Token], found: &mut Vec<Rewrite>) {
+    fn emit(self, source: &str, tokens: &[Token], found: &mut Vec<Edit>) {
         let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
             return;
         };
@@ -382,7 +358,7 @@ impl Pieces {
         let mut flush = |pending: &mut Option<String>, start: usize, end: usize| {
             if let Some(text) = pending.take() {
                 let breaks = source[start..end].matches('\n').count();
-                found.push(Rewrite {
+                found.push(Edit {
                     start,
                     end,
                     text: text + &"\n".repeat(breaks),
@@ -405,24 +381,14 @@ impl Pieces {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rego::lexer;
+    use crate::rego::{lexer, lowering};
 
     fn rewritten(source: &str) -> String {
         let tokens: Vec<Token> = lexer::tokenize(source)
             .into_iter()
             .filter(|t| !t.is_trivia())
             .collect();
-        let mut edits = rewrites(source, &tokens);
-        edits.sort_by_key(|e| (e.start, e.end));
-        let mut text = String::new();
-        let mut at = 0;
-        for edit in edits {
-            text.push_str(&source[at..edit.start]);
-            text.push_str(&edit.text);
-            at = edit.end;
-        }
-        text.push_str(&source[at..]);
-        text
+        lowering::apply(source, rewrites(source, &tokens)).text
     }
 
     #[test]

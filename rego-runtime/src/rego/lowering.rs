@@ -76,10 +76,10 @@ impl Lowered {
 
 /// One replacement of `[start, end)` of the original by `text`; never spans lines.
 #[derive(Clone, Debug)]
-struct Edit {
-    start: usize,
-    end: usize,
-    text: String,
+pub(super) struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
 }
 
 /// Returns source regorus handles for `source`.
@@ -105,25 +105,13 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
     if version == RegoVersion::V1 {
         // Before the output-operand rewrites: at a shared position, the operator's text opens
         // first.
-        edits.extend(
-            logic_operators::rewrites(source, &significant)
-                .into_iter()
-                .map(|r| Edit {
-                    start: r.start,
-                    end: r.end,
-                    text: r.text,
-                }),
-        );
+        edits.extend(logic_operators::rewrites(source, &significant));
     }
-    edits.extend(
-        output_args::rewrites(source, &significant, output_args::Unit::Module)
-            .into_iter()
-            .map(|r| Edit {
-                start: r.start,
-                end: r.end,
-                text: r.text,
-            }),
-    );
+    edits.extend(output_args::rewrites(
+        source,
+        &significant,
+        output_args::Unit::Module,
+    ));
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
     Lowered {
@@ -138,15 +126,11 @@ pub fn lower_query(query: &str) -> String {
     let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
     let mut edits = Vec::new();
     template_strings(query, &tokens, &mut 0, &mut edits);
-    edits.extend(
-        output_args::rewrites(query, &significant, output_args::Unit::Query)
-            .into_iter()
-            .map(|r| Edit {
-                start: r.start,
-                end: r.end,
-                text: r.text,
-            }),
-    );
+    edits.extend(output_args::rewrites(
+        query,
+        &significant,
+        output_args::Unit::Query,
+    ));
     apply(query, edits).text
 }
 
@@ -451,7 +435,7 @@ impl<'a> Rule<'a> {
             return Some(Rule::plain(tokens, head_end, bodies, bare_body));
         }
         let bracket_key = (name_end < head_end && text(name_end) == "[")
-            .then(|| matching(source, tokens, name_end))
+            .then(|| lexer::matching(source, tokens, name_end))
             .flatten()
             .map(|close| (name_end + 1, close));
         let value = assign
@@ -518,24 +502,6 @@ fn starts_term(previous: &str) -> bool {
             | ":"
             | "("
     )
-}
-
-/// The index of the bracket closing the one at `open`.
-fn matching(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
-    let mut depth = 0;
-    for (i, token) in tokens.iter().enumerate().skip(open) {
-        match token.text(source) {
-            "[" | "(" | "{" => depth += 1,
-            "]" | ")" | "}" => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// `head { a } { b }` to `head { a } head { b }`.
@@ -807,7 +773,7 @@ fn may_be_undefined(source: &str, tokens: &[Token]) -> bool {
             .any(|t| matches!(t.text(source), "." | "[" | "("))
 }
 
-fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
+pub(super) fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
     edits.sort_by_key(|e| (e.start, e.end));
     let mut text = String::with_capacity(source.len() + 64);
     let mut shifts = Vec::with_capacity(edits.len());

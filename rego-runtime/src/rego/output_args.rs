@@ -5,15 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::lexer::{Kind, Token};
+use super::lexer::{Kind, Token, matching};
+use super::lowering::Edit;
 use crate::capabilities;
-
-/// One insertion or deletion of the source: replace `[start, end)` by `text`.
-pub(super) struct Rewrite {
-    pub start: usize,
-    pub end: usize,
-    pub text: String,
-}
 
 /// What the tokens are: a module, or a query (a body without braces).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,7 +19,7 @@ pub(super) enum Unit {
 /// The rewrites for every call with an output operand in `tokens` (the significant tokens of
 /// one module or query): `OUT = ` inserted before the call and `, OUT` removed from its
 /// operands.
-pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Rewrite> {
+pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Edit> {
     let functions = match unit {
         Unit::Module => module_functions(source, tokens),
         Unit::Query => HashMap::new(),
@@ -59,7 +53,7 @@ pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Rewrit
         let Some(arity) = builtin_arity(&name).or_else(|| functions.get(&name).copied()) else {
             continue;
         };
-        let Some(close) = matching_paren(source, tokens, paren) else {
+        let Some(close) = matching(source, tokens, paren) else {
             continue;
         };
         let operands = operand_ranges(source, tokens, paren, close);
@@ -78,12 +72,12 @@ pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Rewrit
         if output.contains('\n') || deleted.contains('\n') {
             continue;
         }
-        found.push(Rewrite {
+        found.push(Edit {
             start: token.start,
             end: token.start,
             text: format!("{output} = "),
         });
-        found.push(Rewrite {
+        found.push(Edit {
             start: delete_from,
             end: tokens[out_last].end,
             text: String::new(),
@@ -187,24 +181,6 @@ fn leaves_open(text: &str) -> bool {
     )
 }
 
-/// The `)` closing the `(` at `open`.
-fn matching_paren(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, token) in tokens.iter().enumerate().skip(open) {
-        match token.text(source) {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// First and last token of each operand between the parentheses at `open` and `close`.
 fn operand_ranges(
     source: &str,
@@ -258,7 +234,7 @@ fn module_functions(source: &str, tokens: &[Token]) -> HashMap<String, usize> {
         let Some((name, paren)) = call_name(source, tokens, i) else {
             continue;
         };
-        let Some(close) = matching_paren(source, tokens, paren) else {
+        let Some(close) = matching(source, tokens, paren) else {
             continue;
         };
         let defines = tokens
@@ -274,20 +250,14 @@ fn module_functions(source: &str, tokens: &[Token]) -> HashMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rego::lexer;
+    use crate::rego::{lexer, lowering};
 
     fn rewritten(source: &str) -> String {
         let tokens: Vec<Token> = lexer::tokenize(source)
             .into_iter()
             .filter(|t| !t.is_trivia())
             .collect();
-        let mut text = source.to_string();
-        let mut edits = rewrites(source, &tokens, Unit::Module);
-        edits.sort_by_key(|e| std::cmp::Reverse(e.start));
-        for edit in edits {
-            text.replace_range(edit.start..edit.end, &edit.text);
-        }
-        text
+        lowering::apply(source, rewrites(source, &tokens, Unit::Module)).text
     }
 
     #[test]
