@@ -133,7 +133,7 @@ fn main() {
         ));
     }
     // Real OPA is started only when its trials are selected (not for `--list`, not filtered out).
-    let _servers;
+    let servers;
     let wants_opa = !args.list
         && args
             .filter
@@ -152,9 +152,12 @@ fn main() {
                 none.clone(),
             ));
         }
-        _servers = Some((v1, v0));
+        servers = Some((v1, v0));
     } else {
-        _servers = None;
+        servers = None;
     }
-    libtest_mimic::run(&args, trials).exit();
+    let conclusion = libtest_mimic::run(&args, trials);
+    // `exit` skips destructors: stop real OPA first.
+    drop(servers);
+    conclusion.exit();
 }
