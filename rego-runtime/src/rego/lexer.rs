@@ -141,6 +141,14 @@ fn skip_template(bytes: &[u8], open: usize) -> usize {
     bytes.len()
 }
 
+/// The tokens the parser sees: [`tokenize`] without layout and comments.
+pub fn significant(source: &str) -> Vec<Token> {
+    tokenize(source)
+        .into_iter()
+        .filter(|t| !t.is_trivia())
+        .collect()
+}
+
 /// From just after a `{`, the index just after its matching `}`.
 pub(super) fn skip_expression(bytes: &[u8], mut at: usize) -> usize {
     let mut depth = 1;

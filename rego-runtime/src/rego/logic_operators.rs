@@ -384,10 +384,7 @@ mod tests {
     use crate::rego::{lexer, lowering};
 
     fn rewritten(source: &str) -> String {
-        let tokens: Vec<Token> = lexer::tokenize(source)
-            .into_iter()
-            .filter(|t| !t.is_trivia())
-            .collect();
+        let tokens: Vec<Token> = lexer::significant(source);
         lowering::apply(source, rewrites(source, &tokens)).text
     }
 

@@ -10,10 +10,7 @@ pub fn is_empty_module(source: &str) -> bool {
 
 /// The package path of a module (`package a.b["c"]` gives `a`, `b`, `c`), if it has one.
 pub fn package_path(source: &str) -> Option<Vec<String>> {
-    let tokens: Vec<Token> = lexer::tokenize(source)
-        .into_iter()
-        .filter(|t| !t.is_trivia())
-        .collect();
+    let tokens: Vec<Token> = lexer::significant(source);
     let start = tokens
         .iter()
         .position(|t| t.kind == Kind::Ident && t.text(source) == "package")?;

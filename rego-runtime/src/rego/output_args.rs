@@ -253,10 +253,7 @@ mod tests {
     use crate::rego::{lexer, lowering};
 
     fn rewritten(source: &str) -> String {
-        let tokens: Vec<Token> = lexer::tokenize(source)
-            .into_iter()
-            .filter(|t| !t.is_trivia())
-            .collect();
+        let tokens: Vec<Token> = lexer::significant(source);
         lowering::apply(source, rewrites(source, &tokens, Unit::Module)).text
     }
 
@@ -279,10 +276,7 @@ mod tests {
     #[test]
     fn queries_are_one_body() {
         let query = "x := [1]; count(x, n)\nupper(\"a\", u)";
-        let tokens: Vec<Token> = lexer::tokenize(query)
-            .into_iter()
-            .filter(|t| !t.is_trivia())
-            .collect();
+        let tokens: Vec<Token> = lexer::significant(query);
         let mut text = query.to_string();
         for edit in rewrites(query, &tokens, Unit::Query).iter().rev() {
             text.replace_range(edit.start..edit.end, &edit.text);
