@@ -424,7 +424,9 @@ impl PreparedRego {
                     .collect(),
             ),
             Error::Evaluation(problem) => {
-                Error::Evaluation(self.name_conflict(remap_problem(&self.lowered, problem)))
+                let called = self.called_function(&problem);
+                let problem = remap_problem(&self.lowered, problem);
+                Error::Evaluation(self.name_conflict(problem, called))
             }
             other => other,
         }
@@ -433,10 +435,18 @@ impl PreparedRego {
     /// OPA names the rule in a conflict: `rule data.p produced conflicting values`,
     /// `function data.f produced conflicting values for the same inputs`; a rule with a
     /// dynamic key (a partial object) conflicts as `object keys must be unique`.
-    fn name_conflict(&self, mut problem: Problem) -> Problem {
+    fn name_conflict(&self, mut problem: Problem, called: Option<String>) -> Problem {
         let Some(location) = &problem.location else {
             return problem;
         };
+        if problem.message == diagnostics::FUNCTION_CONFLICT
+            && self.conflict_messages == ConflictMessages::Current
+            && let Some(path) = called
+        {
+            problem.message =
+                format!("function {path} produced conflicting values for the same inputs");
+            return problem;
+        }
         let defined_here = self
             .definitions
             .iter()
@@ -467,6 +477,67 @@ impl PreparedRego {
         }
         problem
     }
+}
+
+impl PreparedRego {
+    /// The function a function conflict is about, when regorus locates it at the call
+    /// (`p if f(1)`) rather than in the function: the first policy function called on that
+    /// line.
+    fn called_function(&self, problem: &Problem) -> Option<String> {
+        if problem.message != diagnostics::FUNCTION_CONFLICT {
+            return None;
+        }
+        let location = problem.location.as_ref()?;
+        let line = self
+            .lowered
+            .get(&location.file)?
+            .text
+            .lines()
+            .nth(usize::try_from(location.row).ok()?.checked_sub(1)?)?;
+        // The package of the rule the line belongs to: the last definition above it.
+        let caller = self
+            .definitions
+            .iter()
+            .filter(|d| d.location.file == location.file && d.location.row <= location.row)
+            .max_by_key(|d| d.location.row)?;
+        let package = &caller.path[..caller.path.len().saturating_sub(1)];
+        call_names(line).into_iter().find_map(|name| {
+            let wanted: Vec<&str> = name
+                .strip_prefix("data.")
+                .unwrap_or(&name)
+                .split('.')
+                .collect();
+            self.definitions
+                .iter()
+                .filter(|d| d.function)
+                .find(|d| {
+                    let path = d.path.iter().map(String::as_str);
+                    // `data.a.f` is the full path; `f` names a function of the caller's package.
+                    path.clone().eq(wanted.iter().copied())
+                        || (d.path.len() == package.len() + wanted.len()
+                            && d.path[..package.len()] == *package
+                            && path.skip(package.len()).eq(wanted.iter().copied()))
+                })
+                .map(|d| format!("data.{}", d.path.join(".")))
+        })
+    }
+}
+
+/// Every `name(` or `a.b.name(` on a line, in order.
+fn call_names(line: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut current = String::new();
+    for c in line.chars() {
+        if c.is_alphanumeric() || matches!(c, '_' | '.') {
+            current.push(c);
+            continue;
+        }
+        if c == '(' && !current.is_empty() {
+            names.push(current.clone());
+        }
+        current.clear();
+    }
+    names
 }
 
 fn remap_problem(lowered: &HashMap<String, Lowered>, mut problem: Problem) -> Problem {
