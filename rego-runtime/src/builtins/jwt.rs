@@ -435,15 +435,37 @@ fn encode_sign_raw(args: &[Value]) -> Result<Value, BuiltinError> {
     let header_text = args::string(args, 0)?;
     let payload_text = args::string(args, 1)?;
     let key_text = args::string(args, 2)?;
-    let header = Value::from_json(header_text)
-        .map_err(|e| BuiltinError::failed(format!("invalid JWS header: {e}")))?;
+    let header = parse_header(header_text)?;
     let key = Value::from_json(key_text)
         .map_err(|e| BuiltinError::failed(format!("failed to parse a JWK key (set): {e}")))?;
-    if Value::from_json(payload_text).is_err() {
+    // Only a JWT must carry JSON; `typ: text/plain` (RFC 7515 A.1's media types) need not.
+    let typ = header.get("typ").and_then(Value::as_str);
+    let is_jwt = typ.is_none_or(|t| t.eq_ignore_ascii_case("JWT"));
+    if is_jwt && Value::from_json(payload_text).is_err() {
         return Err(BuiltinError::failed("type is JWT but payload is not JSON"));
     }
     let alg = header.get("alg").and_then(Value::as_str);
     sign(alg, header_text, payload_text, &key)
+}
+
+/// The protected header of `io.jwt.encode_sign_raw`, failing with OPA's messages: an empty
+/// or broken JSON object cannot be parsed, anything else has no `alg`.
+fn parse_header(text: &str) -> Result<Value, BuiltinError> {
+    const PREFIX: &str = "missing or invalid 'alg' header";
+    if text.is_empty() {
+        return Err(BuiltinError::failed(format!(
+            "{PREFIX}: cannot parse JSON: cannot parse empty string"
+        )));
+    }
+    match Value::from_json(text) {
+        Ok(header) if header.as_object().is_some() => Ok(header),
+        Err(error) if text.trim_start().starts_with('{') => Err(BuiltinError::failed(format!(
+            "{PREFIX}: cannot parse JSON: {error}"
+        ))),
+        _ => Err(BuiltinError::failed(format!(
+            "{PREFIX}: jwsbb: header \"alg\" not found"
+        ))),
+    }
 }
 
 fn sign(

@@ -62,16 +62,21 @@ pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Edit> 
         }
         let (out_first, out_last) = operands[arity];
         let output = &source[tokens[out_first].start..tokens[out_last].end];
-        // The comma before the output operand, up to the output's end, is deleted.
+        if output.contains('\n') {
+            continue;
+        }
+        // The comma before the output operand, up to the output's end (and a trailing comma
+        // after it), is deleted; its line breaks stay, so that lines keep their numbers.
         let delete_from = if arity == 0 {
             tokens[out_first].start
         } else {
             tokens[operands[arity - 1].1].end
         };
-        let deleted = &source[delete_from..tokens[out_last].end];
-        if output.contains('\n') || deleted.contains('\n') {
-            continue;
-        }
+        let delete_to = match tokens.get(out_last + 1) {
+            Some(comma) if comma.text(source) == "," => comma.end,
+            _ => tokens[out_last].end,
+        };
+        let breaks = source[delete_from..delete_to].matches('\n').count();
         found.push(Edit {
             start: token.start,
             end: token.start,
@@ -79,8 +84,8 @@ pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Edit> 
         });
         found.push(Edit {
             start: delete_from,
-            end: tokens[out_last].end,
-            text: String::new(),
+            end: delete_to,
+            text: "\n".repeat(breaks),
         });
     }
     found
@@ -282,6 +287,16 @@ mod tests {
             text.replace_range(edit.start..edit.end, &edit.text);
         }
         assert_eq!(text, "x := [1]; n = count(x)\nu = upper(\"a\")");
+    }
+
+    #[test]
+    fn calls_over_several_lines_keep_their_line_count() {
+        assert_eq!(
+            rewritten(
+                "package t\np := x if {\n\tconcat(\n\t\t\"-\",\n\t\t[\"a\"],\n\t\tx,\n\t)\n}\n"
+            ),
+            "package t\np := x if {\n\tx = concat(\n\t\t\"-\",\n\t\t[\"a\"]\n\n\t)\n}\n"
+        );
     }
 
     #[test]
