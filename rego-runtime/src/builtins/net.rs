@@ -181,11 +181,11 @@ fn indexed(args: &[Value], position: usize) -> Result<Vec<(Value, String)>, Buil
             _ => None,
         }
     };
-    let element_error = |value: &Value| {
-        BuiltinError::Type(format!(
-            "operand {} must be string, array of strings or [cidr, ...] tuples but got {}",
-            position + 1,
-            value.type_name()
+    // A collection of the right type with an element of the wrong one is a builtin error.
+    let element_error = |_: &Value| {
+        BuiltinError::failed(format!(
+            "operand {}: element must be string or non-empty array",
+            position + 1
         ))
     };
     match &args[position] {

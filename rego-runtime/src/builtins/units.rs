@@ -100,8 +100,11 @@ fn parse(args: &[Value]) -> Result<Value, BuiltinError> {
         return Err(fail("spaces not allowed in resource strings".to_string()));
     }
     let (amount, unit) = split(text);
-    if amount.is_empty() || decimal(amount).is_none() {
+    if amount.is_empty() {
         return Err(fail("no amount provided".to_string()));
+    }
+    if decimal(amount).is_none() {
+        return Err(fail("could not parse amount to a number".to_string()));
     }
     // `m` is milli; every other unit is read without regard to case.
     let factor = if unit == "m" {
