@@ -97,8 +97,7 @@ impl Outline {
 
 /// Reads the outline of `source`.
 pub fn outline(source: &str) -> Outline {
-    let all = lexer::tokenize(source);
-    let tokens: Vec<Token> = all.into_iter().filter(|t| !t.is_trivia()).collect();
+    let tokens = lexer::significant(source);
     let mut outline = Outline::default();
     let line_of = |t: &Token| lexer::row_col(source, t.start).0;
     let mut depth: i32 = 0;
@@ -181,24 +180,9 @@ fn read_ref(
                 i += 2;
             }
             "[" if touching => {
-                let mut depth = 0;
-                let mut end = i;
-                for (j, t) in tokens.iter().enumerate().skip(i) {
-                    match t.text(source) {
-                        "[" | "{" | "(" => depth += 1,
-                        "]" | "}" | ")" => {
-                            depth -= 1;
-                            if depth == 0 {
-                                end = j;
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                if end == i {
+                let Some(end) = lexer::matching(source, tokens, i) else {
                     break;
-                }
+                };
                 let inner = &tokens[i + 1..end];
                 let component = match inner {
                     [only] if only.kind == Kind::String => {

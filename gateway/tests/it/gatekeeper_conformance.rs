@@ -123,6 +123,15 @@ fn without_durations(text: &str) -> String {
     duration.replace_all(text, "<d>").into_owned()
 }
 
+/// The `verify` cases known-failures.yaml expects to fail.
+fn known_verify_failures() -> BTreeSet<String> {
+    known_failures()
+        .verify
+        .into_iter()
+        .map(|k| k.case)
+        .collect()
+}
+
 #[test]
 fn gateway_verify_runs_every_suite_of_the_corpus() {
     let output = run(&gateway(), &["verify", "-v", CORPUS], &repo_root());
@@ -138,11 +147,7 @@ fn gateway_verify_runs_every_suite_of_the_corpus() {
         .filter(|(_, passed)| !**passed)
         .map(|(id, _)| id.clone())
         .collect();
-    let known: BTreeSet<String> = known_failures()
-        .verify
-        .into_iter()
-        .map(|k| k.case)
-        .collect();
+    let known = known_verify_failures();
     assert_eq!(
         failing, known,
         "failing cases differ from known-failures.yaml\n{stdout}"
@@ -178,11 +183,7 @@ fn gateway_verify_agrees_with_gator_case_by_case() {
         .filter(|(id, passed)| theirs.get(*id) != Some(passed))
         .map(|(id, _)| id.clone())
         .collect();
-    let known: BTreeSet<String> = known_failures()
-        .verify
-        .into_iter()
-        .map(|k| k.case)
-        .collect();
+    let known = known_verify_failures();
     eprintln!(
         "gator vs gateway verify: {} of {} cases agree",
         ours.len() - disagreeing.len(),

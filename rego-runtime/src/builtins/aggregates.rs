@@ -17,13 +17,9 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("sort", sort),
 ];
 
+/// Every aggregate takes its one collection.
 const fn builtin(name: &'static str, eval: fn(&[Value]) -> Result<Value, BuiltinError>) -> Builtin {
-    Builtin {
-        name,
-        arity: 1,
-        nondeterministic: false,
-        eval,
-    }
+    super::builtin(name, 1, eval)
 }
 
 fn count(args: &[Value]) -> Result<Value, BuiltinError> {

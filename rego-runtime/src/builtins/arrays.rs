@@ -1,8 +1,8 @@
 //! Array builtins: `array.flatten`, which regorus lacks, and `array.concat`, `array.slice`
 //! and `array.reverse`, whose regorus errors are not OPA's.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -11,19 +11,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("array.slice", 3, slice),
     builtin("array.reverse", 1, reverse),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 fn concat(args: &[Value]) -> Result<Value, BuiltinError> {
     let a = args::array(args, 0)?;

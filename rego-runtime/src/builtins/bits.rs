@@ -1,8 +1,8 @@
 //! `bits.*`, replacing regorus's versions, whose errors are not OPA's (`bits.or: operand 1
 //! must be integer but got string`) and which stop at 64 bits where OPA's integers do not.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 use crate::value::Number;
 
@@ -14,19 +14,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("bits.lsh", 2, lsh),
     builtin("bits.rsh", 2, rsh),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// An integer operand with OPA's wording for bitwise operations.
 fn integer(args: &[Value], position: usize) -> Result<i128, BuiltinError> {
@@ -99,17 +86,7 @@ fn rsh(args: &[Value]) -> Result<Value, BuiltinError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn run(name: &str, json: &str) -> Result<String, String> {
-        let builtin = BUILTINS.iter().find(|b| b.name == name).expect("builtin");
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        (builtin.eval)(&args)
-            .map(|v| v.to_json())
-            .map_err(|e| e.to_string())
-    }
+    use crate::builtins::run_json as run;
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]

@@ -6,8 +6,8 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -20,19 +20,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("crypto.hmac.sha512", 2, hmac::<Hmac<Sha512>>),
     builtin("crypto.hmac.equal", 2, hmac_equal),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// Lower-case hex, as Go's `%x` of a byte slice.
 pub(super) fn hex(bytes: &[u8]) -> String {

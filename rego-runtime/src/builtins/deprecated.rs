@@ -1,8 +1,8 @@
 //! Builtins OPA deprecated but still accepts in Rego v0 modules: `set_diff`, the `cast_*`
 //! family, and the boolean aggregates `all` and `any`.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -18,19 +18,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("all", 1, all),
     builtin("any", 1, any),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 fn set_diff(args: &[Value]) -> Result<Value, BuiltinError> {
     let a = args::set(args, 0)?;
@@ -73,16 +60,7 @@ fn any(args: &[Value]) -> Result<Value, BuiltinError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(name: &str, json: &str) -> Result<String, String> {
-        let builtin = BUILTINS.iter().find(|b| b.name == name).expect("builtin");
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        (builtin.eval)(&args)
-            .map(|v| v.to_json())
-            .map_err(|e| e.to_string())
-    }
+    use crate::builtins::run_json as run;
 
     // Expected values confirmed with `opa eval --v0-compatible` (OPA 1.22.2).
     #[test]

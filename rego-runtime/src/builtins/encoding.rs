@@ -4,9 +4,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::asn1;
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -21,19 +21,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("hex.encode", 1, hex_encode),
     builtin("hex.decode", 1, hex_decode),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 fn text_of(bytes: &[u8]) -> Value {
     Value::string(String::from_utf8_lossy(bytes))

@@ -8,12 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::graphql_syntax::{
     self as syntax, Definition, Directive, FieldDefinition, GqlValue, Position, QueryDocument,
     SchemaDocument, Selection, SyntaxError, TypeRef,
 };
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -24,19 +24,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("graphql.is_valid", 2, is_valid),
     builtin("graphql.schema_is_valid", 1, schema_is_valid),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// OPA's wording for a parse error: `<message> in GraphQL string at location L:C`.
 fn syntax_failure(error: SyntaxError) -> BuiltinError {

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::terms::rego_text;
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -16,19 +16,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("json.remove", 2, remove),
     builtin("json.patch", 2, patch),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// A path's segments: a JSON pointer (`/a/b~1c`) split and unescaped, or an array's items.
 fn parse_path(path: &Value) -> Result<Vec<Value>, BuiltinError> {
@@ -419,17 +406,7 @@ fn patch(args: &[Value]) -> Result<Value, BuiltinError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn run(name: &str, json: &str) -> Result<String, String> {
-        let builtin = BUILTINS.iter().find(|b| b.name == name).expect("builtin");
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        (builtin.eval)(&args)
-            .map(|v| v.to_json())
-            .map_err(|e| e.to_string())
-    }
+    use crate::builtins::run_json as run;
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]

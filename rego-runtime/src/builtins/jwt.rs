@@ -102,10 +102,8 @@ const fn builtin(
     nondeterministic: bool,
 ) -> Builtin {
     Builtin {
-        name,
-        arity,
         nondeterministic,
-        eval,
+        ..super::builtin(name, arity, eval)
     }
 }
 

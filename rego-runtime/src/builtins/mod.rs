@@ -63,6 +63,16 @@ pub struct Builtin {
     pub eval: BuiltinFn,
 }
 
+/// A deterministic table entry (families mark the others `nondeterministic` themselves).
+pub(super) const fn builtin(name: &'static str, arity: u8, eval: BuiltinFn) -> Builtin {
+    Builtin {
+        name,
+        arity,
+        nondeterministic: false,
+        eval,
+    }
+}
+
 /// Every family's entries; a family is one file of this folder.
 const FAMILIES: &[&[Builtin]] = &[
     strings::BUILTINS,
@@ -122,6 +132,19 @@ pub fn call(builtin: &Builtin, operands: &[Value]) -> Result<Value, BuiltinError
         )));
     }
     (builtin.eval)(operands).map_err(|error| error.named(builtin.name))
+}
+
+/// Test helper: calls the table's builtin `name` on a JSON array of operands, answering its
+/// result as JSON or its error text.
+#[cfg(test)]
+pub(crate) fn run_json(name: &str, operands: &str) -> Result<String, String> {
+    let builtin = lookup(name).expect("builtin");
+    let Value::Array(args) = Value::from_json(operands).expect("json") else {
+        panic!("operands must be a JSON array")
+    };
+    (builtin.eval)(&args)
+        .map(|v| v.to_json())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -27,10 +27,8 @@ const fn builtin(
     nondeterministic: bool,
 ) -> Builtin {
     Builtin {
-        name,
-        arity,
         nondeterministic,
-        eval,
+        ..super::builtin(name, arity, eval)
     }
 }
 

@@ -2,8 +2,8 @@
 //! panic on a zero or negative step and accept padded number strings; `abs`, `round`, `ceil`
 //! and `floor`, whose regorus errors are not OPA's.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 use crate::value::Number;
 
@@ -16,19 +16,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("ceil", 1, |a| rounded(a, Rounding::Up)),
     builtin("floor", 1, |a| rounded(a, Rounding::Down)),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// Ranges beyond this many elements would exhaust memory; OPA has no limit and would.
 const MAX_RANGE: u64 = 10_000_000;

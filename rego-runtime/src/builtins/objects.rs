@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 use crate::value::Number;
 
@@ -19,19 +19,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("object.union_n", 1, union_n),
     builtin("object.subset", 2, subset),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// One step of an `object.get` path: an object's key, an array's index, a set's element.
 fn step<'a>(value: &'a Value, key: &'a Value) -> Option<&'a Value> {
@@ -179,17 +166,7 @@ fn subset(args: &[Value]) -> Result<Value, BuiltinError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn run(name: &str, json: &str) -> Result<String, String> {
-        let builtin = BUILTINS.iter().find(|b| b.name == name).expect("builtin");
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        (builtin.eval)(&args)
-            .map(|v| v.to_json())
-            .map_err(|e| e.to_string())
-    }
+    use crate::builtins::run_json as run;
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]

@@ -7,8 +7,8 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 use crate::value::Number;
 
@@ -29,19 +29,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("internal.member_2", 2, member_2),
     builtin("internal.member_3", 3, member_3),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 #[derive(Clone, Copy)]
 enum Operation {
@@ -213,16 +200,7 @@ fn member_3(args: &[Value]) -> Result<Value, BuiltinError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(name: &str, json: &str) -> Result<String, String> {
-        let builtin = BUILTINS.iter().find(|b| b.name == name).expect("builtin");
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        (builtin.eval)(&args)
-            .map(|v| v.to_json())
-            .map_err(|e| e.to_string())
-    }
+    use crate::builtins::run_json as run;
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -25,19 +25,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("regex.globs_match", 2, globs_match),
     builtin("regex.template_match", 4, template_match),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// Compiled patterns per thread; policies match the same few patterns over and over.
 const CACHE_LIMIT: usize = 256;

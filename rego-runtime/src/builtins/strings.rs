@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Builtin;
 use super::args::{self, BuiltinError, wrong_type};
 use super::terms::{plain_text, rego_text};
+use super::{Builtin, builtin};
 use crate::Value;
 use crate::value::Number;
 
@@ -36,19 +36,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("strings.split_n", 3, split_n),
     builtin("internal.template_string", 1, template_string),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 fn string_value(s: impl AsRef<str>) -> Result<Value, BuiltinError> {
     Ok(Value::string(s))

@@ -8,9 +8,9 @@ use std::str::FromStr;
 use chrono::{Offset, TimeZone, Utc};
 use chrono_tz::{OffsetName, Tz};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::calendar::{days_from_civil, days_in_month, split_seconds};
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -24,19 +24,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("time.add_date", 4, add_date),
     builtin("time.diff", 2, diff),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 const NANOS: i64 = 1_000_000_000;
 const RFC3339: &str = "2006-01-02T15:04:05Z07:00";

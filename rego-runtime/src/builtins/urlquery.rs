@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -13,19 +13,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("urlquery.encode_object", 1, encode_object),
     builtin("urlquery.decode_object", 1, decode_object),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 /// Go's `url.QueryEscape`.
 fn escape(text: &str) -> String {

@@ -5,12 +5,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::asn1::{self, Element, Reader, base64_std, oid_value, tag, unsigned_value};
 use super::calendar::{days_from_civil, split_seconds};
 use super::keys::{self, PrivateKey, PublicKey};
 use super::uri::parse_go_url;
+use super::{Builtin, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -38,19 +38,6 @@ pub(super) const BUILTINS: &[Builtin] = &[
     ),
     builtin("crypto.parse_private_keys", 1, parse_private_keys),
 ];
-
-const fn builtin(
-    name: &'static str,
-    arity: u8,
-    eval: fn(&[Value]) -> Result<Value, BuiltinError>,
-) -> Builtin {
-    Builtin {
-        name,
-        arity,
-        nondeterministic: false,
-        eval,
-    }
-}
 
 const MALFORMED: &str = "x509: malformed certificate";
 

@@ -215,7 +215,7 @@ pub fn row_col(source: &str, offset: usize) -> (u32, u32) {
 }
 
 /// The index of the bracket closing the one at `open`.
-pub(super) fn matching(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
+pub fn matching(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0;
     for (i, token) in tokens.iter().enumerate().skip(open) {
         match token.text(source) {

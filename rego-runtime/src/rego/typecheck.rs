@@ -608,21 +608,19 @@ fn too_wide(lines: &[&str], types: &[Option<&Type>]) -> bool {
             .any(|t| sprint(t).chars().count() > MAX_ELIDED_TYPE_WIDTH)
 }
 
+/// The `have:` and `want:` lines with every type in full.
+fn full_lines(have: &[Option<Type>], want: &[Param]) -> (String, String) {
+    let have: Vec<String> = have.iter().map(|t| sprint_opt(t.as_ref())).collect();
+    let want: Vec<String> = want.iter().map(sprint_param).collect();
+    (
+        format!("have: {}", parenthesized(&have)),
+        format!("want: {}", parenthesized(&want)),
+    )
+}
+
 /// The `have:` and `want:` lines of an invalid argument error.
 fn argument_lines(have: &[Option<Type>], want: &[Param]) -> (String, String) {
-    let full_have = format!(
-        "have: {}",
-        parenthesized(
-            &have
-                .iter()
-                .map(|t| sprint_opt(t.as_ref()))
-                .collect::<Vec<_>>()
-        )
-    );
-    let full_want = format!(
-        "want: {}",
-        parenthesized(&want.iter().map(sprint_param).collect::<Vec<_>>())
-    );
+    let (full_have, full_want) = full_lines(have, want);
     let types: Vec<Option<&Type>> = have
         .iter()
         .map(Option::as_ref)
@@ -665,19 +663,7 @@ fn argument_lines(have: &[Option<Type>], want: &[Param]) -> (String, String) {
 /// The `have:` and `want:` lines of an arity mismatch: operands shortened when too wide, the
 /// declaration always in full.
 fn arity_lines(have: &[Option<Type>], want: &[Param]) -> (String, String) {
-    let full_have = format!(
-        "have: {}",
-        parenthesized(
-            &have
-                .iter()
-                .map(|t| sprint_opt(t.as_ref()))
-                .collect::<Vec<_>>()
-        )
-    );
-    let want = format!(
-        "want: {}",
-        parenthesized(&want.iter().map(sprint_param).collect::<Vec<_>>())
-    );
+    let (full_have, want) = full_lines(have, want);
     let types: Vec<Option<&Type>> = have.iter().map(Option::as_ref).collect();
     if !too_wide(&[&full_have, &want], &types) {
         return (full_have, want);
