@@ -55,6 +55,7 @@ fn flatten(args: &[Value]) -> Result<Value, BuiltinError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtins::run_fn as run;
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]
@@ -68,13 +69,6 @@ mod tests {
             flatten(&[Value::int(1)]).map_err(|e| e.to_string()),
             Err("operand 1 must be array but got number".into())
         );
-    }
-
-    fn run(f: fn(&[Value]) -> Result<Value, BuiltinError>, json: &str) -> Result<String, String> {
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        f(&args).map(|v| v.to_json()).map_err(|e| e.to_string())
     }
 
     #[test]

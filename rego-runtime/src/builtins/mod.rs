@@ -138,13 +138,16 @@ pub fn call(builtin: &Builtin, operands: &[Value]) -> Result<Value, BuiltinError
 /// result as JSON or its error text.
 #[cfg(test)]
 pub(crate) fn run_json(name: &str, operands: &str) -> Result<String, String> {
-    let builtin = lookup(name).expect("builtin");
+    run_fn(lookup(name).expect("builtin").eval, operands)
+}
+
+/// Test helper: [`run_json`] for an implementation by its function.
+#[cfg(test)]
+pub(crate) fn run_fn(f: BuiltinFn, operands: &str) -> Result<String, String> {
     let Value::Array(args) = Value::from_json(operands).expect("json") else {
         panic!("operands must be a JSON array")
     };
-    (builtin.eval)(&args)
-        .map(|v| v.to_json())
-        .map_err(|e| e.to_string())
+    f(&args).map(|v| v.to_json()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

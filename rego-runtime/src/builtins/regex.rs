@@ -453,13 +453,7 @@ fn globs_match(args: &[Value]) -> Result<Value, BuiltinError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(f: fn(&[Value]) -> Result<Value, BuiltinError>, json: &str) -> Result<String, String> {
-        let Value::Array(args) = Value::from_json(json).expect("json") else {
-            panic!("arguments must be an array")
-        };
-        f(&args).map(|v| v.to_json()).map_err(|e| e.to_string())
-    }
+    use crate::builtins::run_fn as run;
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]
