@@ -214,6 +214,11 @@ pub fn row_col(source: &str, offset: usize) -> (u32, u32) {
     )
 }
 
+/// True when a line ends between two tokens.
+pub(super) fn line_break(source: &str, before: &Token, after: &Token) -> bool {
+    source[before.end..after.start].contains('\n')
+}
+
 /// The index of the bracket closing the one at `open`.
 pub fn matching(source: &str, tokens: &[Token], open: usize) -> Option<usize> {
     let mut depth = 0;

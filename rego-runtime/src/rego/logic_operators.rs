@@ -14,7 +14,7 @@
 //! `and` binds tighter than `or`; parentheses group. Only the operators, braces and the
 //! layout between operands are replaced, so operands keep their text and lines their numbers.
 
-use super::lexer::{Kind, Token, matching};
+use super::lexer::{Kind, Token, line_break, matching};
 use super::lowering::Edit;
 
 /// Which of the operators a module has imported.
@@ -215,10 +215,6 @@ fn span_end(
         i += 1;
     }
     i
-}
-
-fn line_break(source: &str, before: &Token, after: &Token) -> bool {
-    source[before.end..after.start].contains('\n')
 }
 
 /// Splits `tokens` at its top-level tokens for which `split` holds.

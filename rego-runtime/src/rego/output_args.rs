@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::lexer::{Kind, Token, matching};
+use super::lexer::{Kind, Token, line_break, matching};
 use super::lowering::Edit;
 use crate::capabilities;
 
@@ -131,7 +131,7 @@ fn starts_literal(source: &str, tokens: &[Token], i: usize) -> bool {
     };
     match previous.text(source) {
         "{" | ";" | "|" | "not" => true,
-        text => on_later_line(source, previous, &tokens[i]) && !leaves_open(text),
+        text => line_break(source, previous, &tokens[i]) && !leaves_open(text),
     }
 }
 
@@ -143,12 +143,8 @@ fn ends_literal(source: &str, tokens: &[Token], close: usize) -> bool {
     };
     match next.text(source) {
         "}" | "]" | ";" | "with" => true,
-        text => on_later_line(source, &tokens[close], next) && !leaves_open(text) && text != "[",
+        text => line_break(source, &tokens[close], next) && !leaves_open(text) && text != "[",
     }
-}
-
-fn on_later_line(source: &str, before: &Token, after: &Token) -> bool {
-    source[before.end..after.start].contains('\n')
 }
 
 /// Tokens that join what is before them to what is after them.
@@ -231,7 +227,7 @@ fn module_functions(source: &str, tokens: &[Token]) -> HashMap<String, usize> {
         }
         let head_start = match i.checked_sub(1).map(|p| tokens[p].text(source)) {
             None | Some("default") => true,
-            Some(_) => on_later_line(source, &tokens[i - 1], token),
+            Some(_) => line_break(source, &tokens[i - 1], token),
         };
         if !head_start {
             continue;
