@@ -99,6 +99,61 @@ fn sighup_reloads_bundles_and_sigterm_stops_cleanly() {
 }
 
 #[test]
+fn a_sighup_as_soon_as_the_port_opens_reloads_instead_of_killing_it() {
+    // The port opens before the bundles are loaded; a SIGHUP that arrives in between must
+    // find its handler installed, or its default action (terminate) kills the server.
+    let dir = TempDir::new("cli-early-hup");
+    std::fs::write(
+        dir.path().join("policy.rego"),
+        "package app\n\nallow := true\n",
+    )
+    .expect("write");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["run", "--addr", &addr, "--log-level", "error", "--bundle"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start gateway");
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "exited early"
+        );
+    }
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(hup.success());
+    let target = Target::Tcp(addr.parse().expect("address"));
+    let mut answer = String::new();
+    for _ in 0..50 {
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        answer = decide(&target);
+        if answer == "{\"result\":true}\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let exited = child.try_wait().expect("try_wait");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        exited.is_none(),
+        "the gateway died of an early SIGHUP: {exited:?}"
+    );
+    assert_eq!(answer, "{\"result\":true}\n");
+}
+
+#[test]
 fn bad_flags_are_refused_with_a_message() {
     for (args, expected) in [
         (
