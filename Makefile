@@ -10,7 +10,8 @@ OPA        := $(TOOLS_BIN)/opa
 GATOR      := $(TOOLS_BIN)/gator
 OPA_VERSION   := v1.22.2
 GATOR_VERSION := v3.23.1
-GATEWAY    := $(CURDIR)/target/release/gateway
+# Where cargo puts the release binary (CARGO_TARGET_DIR moves it).
+GATEWAY    := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release/gateway
 ADDR       ?= 127.0.0.1:8181
 
 export OPA_BIN := $(OPA)
