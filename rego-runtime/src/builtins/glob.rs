@@ -6,13 +6,11 @@
 //! run at all, `?` one non-separator, `[a-z]`/`[!abc]` one character of a class, `{a,b}`
 //! alternatives, and `\` quotes the next character.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use regex::Regex;
 
 use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::pattern_cache::PatternCache;
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -30,12 +28,7 @@ pub(super) const BUILTINS: &[Builtin] = &[
     },
 ];
 
-/// Compiled globs per thread; policies match the same few patterns over and over.
-const CACHE_LIMIT: usize = 256;
-
-thread_local! {
-    static CACHE: RefCell<HashMap<(String, Vec<char>), Regex>> = RefCell::new(HashMap::new());
-}
+static CACHE: PatternCache = PatternCache::new();
 
 /// A syntax error at a byte offset, worded as gobwas/glob words it.
 fn syntax(at: usize, message: &str) -> String {
@@ -177,32 +170,25 @@ impl Translator<'_> {
 
 /// The regular expression of `pattern`, anchored, with `separators` bounding `*` and `?`.
 fn compile(pattern: &str, separators: &[char]) -> Result<Regex, String> {
-    let key = (pattern.to_string(), separators.to_vec());
-    if let Some(found) = CACHE.with(|cache| cache.borrow().get(&key).cloned()) {
-        return Ok(found);
-    }
-    let escaped: String = separators
-        .iter()
-        .map(|c| regex::escape(&c.to_string()))
-        .collect();
-    let mut translator = Translator {
-        chars: pattern.char_indices().collect(),
-        next: 0,
-        text: pattern,
-        not_separator: format!("[^{escaped}]"),
-    };
-    let mut expression = String::from("(?s)^");
-    translator.sequence(0, &mut expression)?;
-    expression.push('$');
-    let compiled = Regex::new(&expression).map_err(|e| format!("glob: {e}"))?;
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(key, compiled.clone());
-    });
-    Ok(compiled)
+    // The separators' count, then the separators and the pattern: unambiguous.
+    let separator_text: String = separators.iter().collect();
+    let key = format!("{}:{separator_text}{pattern}", separators.len());
+    CACHE.get_or_compile(&key, || {
+        let escaped: String = separators
+            .iter()
+            .map(|c| regex::escape(&c.to_string()))
+            .collect();
+        let mut translator = Translator {
+            chars: pattern.char_indices().collect(),
+            next: 0,
+            text: pattern,
+            not_separator: format!("[^{escaped}]"),
+        };
+        let mut expression = String::from("(?s)^");
+        translator.sequence(0, &mut expression)?;
+        expression.push('$');
+        Regex::new(&expression).map_err(|e| format!("glob: {e}"))
+    })
 }
 
 /// Separators: single characters; `null` or none at all mean `.`, as in OPA.

@@ -28,6 +28,7 @@ mod net;
 mod numbers;
 mod objects;
 mod operators;
+mod pattern_cache;
 mod regex;
 mod semver;
 mod sets;

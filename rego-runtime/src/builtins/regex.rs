@@ -1,12 +1,10 @@
 //! `regex.*` and the deprecated `re_match` on the `regex` crate, whose syntax is RE2's as Go
 //! uses it; errors are worded as Go's `regexp` package words them.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use regex::Regex;
 
 use super::args::{self, BuiltinError};
+use super::pattern_cache::PatternCache;
 use super::{Builtin, builtin};
 use crate::Value;
 
@@ -26,35 +24,21 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("regex.template_match", 4, template_match),
 ];
 
-/// Compiled patterns per thread; policies match the same few patterns over and over.
-const CACHE_LIMIT: usize = 256;
-
 /// Go's RE2 rejects repetition counts above this; the `regex` crate would accept them.
 const MAX_REPEAT: u32 = 1000;
 
-thread_local! {
-    static CACHE: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
-}
+static CACHE: PatternCache = PatternCache::new();
 
 /// Compiles `pattern`, or fails with Go's `error parsing regexp: ...` wording.
 pub(super) fn compile(pattern: &str) -> Result<Regex, BuiltinError> {
-    if let Some(found) = CACHE.with(|cache| cache.borrow().get(pattern).cloned()) {
-        return Ok(found);
-    }
-    if let Some(count) = oversized_repeat(pattern) {
-        return Err(BuiltinError::failed(format!(
-            "error parsing regexp: invalid repeat count: `{count}`"
-        )));
-    }
-    let compiled = Regex::new(pattern).map_err(|error| go_error(pattern, &error))?;
-    CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+    CACHE.get_or_compile(pattern, || {
+        if let Some(count) = oversized_repeat(pattern) {
+            return Err(BuiltinError::failed(format!(
+                "error parsing regexp: invalid repeat count: `{count}`"
+            )));
         }
-        cache.insert(pattern.to_string(), compiled.clone());
-    });
-    Ok(compiled)
+        Regex::new(pattern).map_err(|error| go_error(pattern, &error))
+    })
 }
 
 /// The first `{n}`/`{n,m}` whose count exceeds RE2's limit, as written.
