@@ -11,7 +11,7 @@ use regorus::PolicyLengthConfig;
 use regorus::Value as RegoValue;
 use regorus::utils::limits::ExecutionTimerConfig;
 
-use super::convert::{from_regorus, to_regorus};
+use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
 use super::{checks, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
@@ -151,11 +151,23 @@ impl Engine for RegoEngine {
     }
 
     fn prepare_input(&self, value: &Value) -> PreparedInput {
+        let mut memo = Memo::default();
+        let converted = memo.convert(value);
         PreparedInput {
             value: value.clone(),
-            engine_form: Arc::new(to_regorus(value)),
+            engine_form: Arc::new(ConvertedInput {
+                value: converted,
+                memo: Arc::new(memo),
+            }),
         }
     }
+}
+
+/// An input converted once for many evaluations, with the memo of its containers, so that
+/// builtins given parts of it convert them back for free.
+struct ConvertedInput {
+    value: RegoValue,
+    memo: Arc<Memo>,
 }
 
 /// A snapshot's modules and data inside a regorus engine that has already run its analysis.
@@ -303,10 +315,12 @@ impl PreparedRego {
                 RegoValue::from_json_str(text).map_err(|e| Error::InvalidInput(e.to_string()))?
             }
             Input::Value(value) => to_regorus(value),
-            Input::Prepared(prepared) => match prepared.engine_form.downcast_ref::<RegoValue>() {
-                Some(converted) => converted.clone(),
-                None => to_regorus(&prepared.value),
-            },
+            Input::Prepared(prepared) => {
+                match prepared.engine_form.downcast_ref::<ConvertedInput>() {
+                    Some(converted) => converted.value.clone(),
+                    None => to_regorus(&prepared.value),
+                }
+            }
         });
         let evaluation_error = |e: anyhow::Error| {
             let problem = diagnostics::evaluation_problem(&e.to_string());
@@ -392,9 +406,18 @@ impl PreparedRego {
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
         let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
+        let input_memo = match input {
+            Input::Prepared(prepared) => prepared
+                .engine_form
+                .downcast_ref::<ConvertedInput>()
+                .map(|converted| converted.memo.clone()),
+            _ => None,
+        };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            extensions::with_strictness(limits.strict_builtin_errors, || {
-                self.run(&mut engine, entrypoint, input, limits)
+            convert::with_memo(input_memo, || {
+                extensions::with_strictness(limits.strict_builtin_errors, || {
+                    self.run(&mut engine, entrypoint, input, limits)
+                })
             })
         }));
         match outcome {

@@ -9,7 +9,7 @@ use std::cell::Cell;
 
 use regorus::Value as RegoValue;
 
-use super::convert::{from_regorus, to_regorus};
+use super::convert::{from_regorus_remembered, to_regorus_remembered};
 use crate::builtins::{self, Builtin};
 
 thread_local! {
@@ -43,13 +43,13 @@ pub fn install(engine: &mut regorus::Engine) -> anyhow::Result<()> {
 fn call(builtin: &'static Builtin, operands: &[RegoValue]) -> anyhow::Result<RegoValue> {
     let Some(operands) = operands
         .iter()
-        .map(from_regorus)
+        .map(from_regorus_remembered)
         .collect::<Option<Vec<_>>>()
     else {
         return Ok(RegoValue::Undefined);
     };
     match builtins::call(builtin, &operands) {
-        Ok(value) => Ok(to_regorus(&value)),
+        Ok(value) => Ok(to_regorus_remembered(&value)),
         // Some builtins answer nothing without failing (`max([])`), strict or not.
         Err(builtins::BuiltinError::Undefined) => Ok(RegoValue::Undefined),
         Err(error) if STRICT_BUILTIN_ERRORS.with(Cell::get) => {
