@@ -24,6 +24,12 @@ pub mod tls;
 
 use std::sync::Arc;
 
+/// The engine allocates and frees small values (strings, paths, maps) at a high rate on every
+/// evaluation; mimalloc spends about a fifth fewer instructions per Gatekeeper review than
+/// the system allocator (`cargo bench -p gateway --bench gatekeeper_review` under callgrind).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use rego_runtime::rego::RegoEngine;
 
 use app::{App, BundleStatus};

@@ -8,17 +8,14 @@
 //! that template, carrying the error text.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use rego_runtime::{
-    Engine, Entrypoint, Error as EngineError, Evaluation, Input, Limits, Outcome, PreparedInput,
-    Value,
-};
+use rego_runtime::{Engine, Error as EngineError, Evaluation, Limits, Outcome, Value};
 
 use super::constraints::{PreparedConstraint, WEBHOOK_POINT};
 use super::matching;
 use super::review::Review;
+use super::spread;
 use super::state::{PreparedGatekeeper, TemplateGroup};
 
 /// One result: a constraint's message about the reviewed object.
@@ -74,7 +71,10 @@ pub fn review(
 }
 
 /// [`review`] with `helpers` threads, or as many as idle cores allow when `None`.
-fn review_spread(
+///
+/// # Errors
+/// As [`review`].
+pub fn review_spread(
     engine: &dyn Engine,
     state: &PreparedGatekeeper,
     review: &Review,
@@ -137,8 +137,11 @@ fn review_spread(
             ("matched", Value::Object(Arc::new(matched_kinds))),
         ]);
         let input = engine.prepare_input(&input);
-        let groups: Vec<&TemplateGroup> = plans.iter().map(|(group, _)| *group).collect();
-        let evaluations = run_all(&groups, &input, limits, helpers);
+        let templates = plans
+            .iter()
+            .map(|(group, _)| group.compiled.clone())
+            .collect();
+        let evaluations = spread::run_all(templates, &input, limits, helpers);
         // Shaped in template order whatever order they ran in: the first bad `msg` decides
         // the error, and prints keep their order.
         for ((_, matched), evaluation) in plans.iter().zip(evaluations) {
@@ -154,108 +157,6 @@ fn review_spread(
         ))
     });
     Ok(outcome)
-}
-
-/// Reviews with fewer templates to evaluate than this stay on the calling thread: starting a
-/// helper thread costs tens of microseconds, about what one small template costs.
-const PARALLEL_MIN_TEMPLATES: usize = 8;
-
-/// Stack of a helper thread: as much as the main thread has, so that deeply recursive Rego
-/// does not fail on a helper where it would pass on the caller.
-const HELPER_STACK: usize = 8 << 20;
-
-/// Reviews evaluating templates right now, in this process.
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts a review in [`IN_FLIGHT`] while it lives.
-struct InFlight;
-
-impl InFlight {
-    /// Enters, returning how many reviews (this one included) are evaluating.
-    fn enter() -> (InFlight, usize) {
-        (InFlight, IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Runs each template's hook; the result at `i` is `groups[i]`'s.
-///
-/// The engine time of a review is the sum of its templates' (tens of them, each independent
-/// and each with its own pool of evaluators), so a large review is spread over the cores
-/// that other reviews leave idle: the calling thread works too and helpers take templates
-/// from a shared counter. Below full load the review's latency drops towards its engine time
-/// divided by the cores; at full load no helper starts, as spreading would only add thread
-/// starts and contention (about a quarter more CPU per review measured on two cores).
-fn run_all(
-    groups: &[&TemplateGroup],
-    input: &PreparedInput,
-    limits: &Limits,
-    helpers: Option<usize>,
-) -> Vec<Result<Evaluation, EngineError>> {
-    let run = |group: &TemplateGroup| {
-        group.compiled.prepared.evaluate(
-            Entrypoint::Data(&group.compiled.hook_path),
-            Input::Prepared(input),
-            limits,
-        )
-    };
-    let (_in_flight, busy) = InFlight::enter();
-    let helpers = match helpers {
-        Some(helpers) => helpers,
-        None if groups.len() < PARALLEL_MIN_TEMPLATES => 0,
-        None => cores().saturating_sub(busy),
-    };
-    if helpers == 0 {
-        return groups.iter().map(|group| run(group)).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(group) = groups.get(i) else {
-                break;
-            };
-            done.push((i, run(group)));
-        }
-        done
-    };
-    let mut slots: Vec<Option<Result<Evaluation, EngineError>>> =
-        groups.iter().map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let started: Vec<_> = (0..helpers)
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .stack_size(HELPER_STACK)
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        let mut done = work();
-        for helper in started {
-            // A helper that panicked loses its results; they are run again below.
-            done.extend(helper.join().unwrap_or_default());
-        }
-        for (i, evaluation) in done {
-            slots[i] = Some(evaluation);
-        }
-    });
-    slots
-        .into_iter()
-        .zip(groups)
-        .map(|(slot, group)| slot.unwrap_or_else(|| run(group)))
-        .collect()
-}
-
-/// The cores this process may use, read once (the lookup reads cgroup files).
-fn cores() -> usize {
-    static CORES: OnceLock<usize> = OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Shapes one template's hook results as the frameworks' hook does.
@@ -383,6 +284,20 @@ spec:
         object: &str,
         helpers: Option<usize>,
     ) -> Result<Reviewed, String> {
+        let (engine, state) = prepared(templates, constraints);
+        let object = Value::from_json(object).expect("json");
+        let review = review::from_object(&object, None, false, "Original");
+        review_spread(
+            &engine,
+            &state,
+            &review,
+            WEBHOOK_POINT,
+            &Limits::default(),
+            helpers,
+        )
+    }
+
+    fn prepared(templates: &[String], constraints: &[String]) -> (RegoEngine, PreparedGatekeeper) {
         let engine = RegoEngine::default();
         let mut contents = GatekeeperContents::default();
         for text in templates {
@@ -398,16 +313,31 @@ spec:
                 .expect("constraint");
         }
         let state = PreparedGatekeeper::build(&engine, &contents, None);
-        let object = Value::from_json(object).expect("json");
-        let review = review::from_object(&object, None, false, "Original");
-        review_spread(
-            &engine,
-            &state,
-            &review,
-            WEBHOOK_POINT,
-            &Limits::default(),
-            helpers,
-        )
+        (engine, state)
+    }
+
+    /// Templates named `k8slabel0`, `k8slabel1`, ... and a constraint of each; the fourth
+    /// constraint's template fails at runtime.
+    fn numbered(count: usize) -> (Vec<String>, Vec<String>) {
+        let templates = (0..count)
+            .map(|i| {
+                TEMPLATE
+                    .replace("name: k8slabel", &format!("name: k8slabel{i}"))
+                    .replace("kind: K8sLabel}", &format!("kind: K8sLabel{i}}}"))
+            })
+            .collect();
+        let constraints = (0..count)
+            .map(|i| {
+                let parameters = if i == 3 {
+                    "{label: owner, conflict: [1]}"
+                } else {
+                    "{label: owner}"
+                };
+                constraint(&format!("c{i}"), parameters, "\"Pod\"")
+                    .replace("kind: K8sLabel\n", &format!("kind: K8sLabel{i}\n"))
+            })
+            .collect();
+        (templates, constraints)
     }
 
     fn messages(reviewed: &Reviewed) -> Vec<String> {
@@ -447,25 +377,8 @@ spec:
     fn many_templates_give_the_same_answer_as_one_at_a_time() {
         // Spread over helper threads or not, the results, their order, and a runtime error
         // confined to its own template are the same.
-        let count = PARALLEL_MIN_TEMPLATES + 3;
-        let templates: Vec<String> = (0..count)
-            .map(|i| {
-                TEMPLATE
-                    .replace("name: k8slabel", &format!("name: k8slabel{i}"))
-                    .replace("kind: K8sLabel}", &format!("kind: K8sLabel{i}}}"))
-            })
-            .collect();
-        let constraints: Vec<String> = (0..count)
-            .map(|i| {
-                let parameters = if i == 3 {
-                    "{label: owner, conflict: [1]}"
-                } else {
-                    "{label: owner}"
-                };
-                constraint(&format!("c{i}"), parameters, "\"Pod\"")
-                    .replace("kind: K8sLabel\n", &format!("kind: K8sLabel{i}\n"))
-            })
-            .collect();
+        let count = spread::PARALLEL_MIN_TEMPLATES + 3;
+        let (templates, constraints) = numbered(count);
         let first = reviewed_with(&templates, &constraints, POD, Some(0)).expect("review");
         let kinds: Vec<&str> = first
             .violations
@@ -492,6 +405,37 @@ spec:
                 reviewed_with(&templates, &constraints, POD, Some(helpers)).expect("review");
             assert_eq!(messages(&spread), messages(&first));
         }
+    }
+
+    #[test]
+    fn reviews_at_once_on_many_threads_share_the_helpers_and_agree() {
+        let (templates, constraints) = numbered(spread::PARALLEL_MIN_TEMPLATES + 3);
+        let (engine, state) = prepared(&templates, &constraints);
+        let object = Value::from_json(POD).expect("json");
+        let review = review::from_object(&object, None, false, "Original");
+        let run = || {
+            let reviewed = review_spread(
+                &engine,
+                &state,
+                &review,
+                WEBHOOK_POINT,
+                &Limits::default(),
+                None,
+            );
+            messages(&reviewed.expect("review"))
+        };
+        let alone = run();
+        assert_eq!(alone.len(), spread::PARALLEL_MIN_TEMPLATES + 3);
+        std::thread::scope(|scope| {
+            let reviewers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| (0..10).map(|_| run()).collect::<Vec<_>>()))
+                .collect();
+            for reviewer in reviewers {
+                for messages in reviewer.join().expect("reviewer") {
+                    assert_eq!(messages, alone);
+                }
+            }
+        });
     }
 
     #[test]

@@ -1,0 +1,190 @@
+//! Spreading one review's templates over the cores other reviews leave idle.
+//!
+//! The engine time of a review is the sum of its templates' (tens of them, each independent
+//! and each with its own pool of evaluators). Below full load a review takes helpers from a
+//! small set of threads started once, one per core beyond the first: the calling thread
+//! works too, and every thread takes the next template from a shared counter. At full load
+//! no helper is asked for, as spreading would only add hand-overs and contention.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use rego_runtime::{Entrypoint, Error as EngineError, Evaluation, Input, Limits, PreparedInput};
+
+use super::templates::CompiledTemplate;
+
+/// Reviews with fewer templates to evaluate than this stay on the calling thread: handing
+/// work over costs microseconds, about what one small template costs.
+pub const PARALLEL_MIN_TEMPLATES: usize = 8;
+
+/// Stack of a helper thread: as much as the main thread has, so that deeply recursive Rego
+/// does not fail on a helper where it would pass on the caller.
+const HELPER_STACK: usize = 8 << 20;
+
+type Outcome = Result<Evaluation, EngineError>;
+
+/// Runs every template's hook on `input`; the result at `i` is `templates[i]`'s. `helpers`
+/// threads join in, or as many as idle cores allow when `None`.
+pub fn run_all(
+    templates: Vec<Arc<CompiledTemplate>>,
+    input: &PreparedInput,
+    limits: &Limits,
+    helpers: Option<usize>,
+) -> Vec<Outcome> {
+    let (_in_flight, busy) = InFlight::enter();
+    let helpers = match helpers {
+        Some(helpers) => helpers,
+        None if templates.len() < PARALLEL_MIN_TEMPLATES => 0,
+        None => cores().saturating_sub(busy),
+    };
+    let helpers = helpers.min(pool().size);
+    let review = Arc::new(SharedReview {
+        templates,
+        input: input.clone(),
+        limits: *limits,
+        next: AtomicUsize::new(0),
+    });
+    let mut slots: Vec<Option<Outcome>> = review.templates.iter().map(|_| None).collect();
+    let (results, received) = mpsc::channel();
+    for _ in 0..helpers {
+        let review = review.clone();
+        let results = results.clone();
+        pool().submit(Box::new(move || review.help(&results)));
+    }
+    drop(results);
+    let mut ran_here = 0;
+    while let Some(i) = review.claim() {
+        slots[i] = Some(review.run(i));
+        ran_here += 1;
+    }
+    // Every template a helper claimed sends exactly one result (a panic included), so this
+    // waits for those only, never for a helper that has not started yet.
+    for _ in ran_here..slots.len() {
+        match received.recv() {
+            Ok((i, outcome)) => slots[i] = Some(outcome),
+            Err(_) => break,
+        }
+    }
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| slot.unwrap_or_else(|| review.run(i)))
+        .collect()
+}
+
+/// One review's work, shared by the calling thread and its helpers.
+struct SharedReview {
+    templates: Vec<Arc<CompiledTemplate>>,
+    input: PreparedInput,
+    limits: Limits,
+    next: AtomicUsize,
+}
+
+impl SharedReview {
+    /// The next template nobody has taken yet.
+    fn claim(&self) -> Option<usize> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        (i < self.templates.len()).then_some(i)
+    }
+
+    fn run(&self, i: usize) -> Outcome {
+        let template = &self.templates[i];
+        template.prepared.evaluate(
+            Entrypoint::Data(&template.hook_path),
+            Input::Prepared(&self.input),
+            &self.limits,
+        )
+    }
+
+    /// A helper's part: templates until none is left, each result sent back.
+    fn help(&self, results: &Sender<(usize, Outcome)>) {
+        while let Some(i) = self.claim() {
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.run(i))).unwrap_or_else(|_| {
+                Err(EngineError::Internal(
+                    "a helper thread panicked evaluating this template".to_string(),
+                ))
+            });
+            if results.send((i, outcome)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Reviews evaluating templates right now, in this process.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a review in [`IN_FLIGHT`] while it lives.
+struct InFlight;
+
+impl InFlight {
+    /// Enters, returning how many reviews (this one included) are evaluating.
+    fn enter() -> (InFlight, usize) {
+        (InFlight, IN_FLIGHT.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The cores this process may use, read once (the lookup reads cgroup files).
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+type Task = Box<dyn FnOnce() + Send>;
+
+/// Helper threads, started on first use and kept for the life of the process.
+struct Pool {
+    tasks: Mutex<Sender<Task>>,
+    /// Threads that did start.
+    size: usize,
+}
+
+impl Pool {
+    fn submit(&self, task: Task) {
+        let tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        // Every helper gone (they never return while the pool lives): the caller does the work.
+        let _ = tasks.send(task);
+    }
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let (tasks, queue) = mpsc::channel::<Task>();
+        let queue = Arc::new(Mutex::new(queue));
+        let size = (1..cores())
+            .filter(|n| {
+                let queue = queue.clone();
+                std::thread::Builder::new()
+                    .name(format!("review-helper-{n}"))
+                    .stack_size(HELPER_STACK)
+                    .spawn(move || work(&queue))
+                    .is_ok()
+            })
+            .count();
+        Pool {
+            tasks: Mutex::new(tasks),
+            size,
+        }
+    })
+}
+
+/// A helper thread's loop: one task at a time, for as long as the process runs.
+fn work(queue: &Mutex<Receiver<Task>>) {
+    loop {
+        let task = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match task {
+            // A task catches its own panics; one that escapes must not end the helper.
+            Ok(task) => drop(catch_unwind(AssertUnwindSafe(task))),
+            Err(_) => return,
+        }
+    }
+}
