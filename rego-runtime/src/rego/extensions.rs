@@ -4,6 +4,8 @@
 //! regorus lacks and replaces what it gets wrong. regorus raises every extension error, while
 //! OPA makes a failing builtin undefined unless strict: the strictness of the evaluation on
 //! this thread decides which, so one prepared engine serves both kinds of request.
+//! Operands and results cross between the two value types through the evaluation's
+//! conversion memo (`convert`), so a document handed to many builtins is converted once.
 
 use std::cell::Cell;
 
