@@ -39,7 +39,9 @@ pub fn run_all(
         None if templates.len() < PARALLEL_MIN_TEMPLATES => 0,
         None => cores().saturating_sub(busy),
     };
-    let helpers = helpers.min(pool().size);
+    // Only helpers waiting for work right now: a helper still busy with another review would
+    // take this one's task late (and find nothing left), while the queue held its input.
+    let helpers = helpers.min(pool().waiting.load(Ordering::Relaxed));
     let review = Arc::new(SharedReview {
         templates,
         input: input.clone(),
@@ -143,8 +145,8 @@ type Task = Box<dyn FnOnce() + Send>;
 /// Helper threads, started on first use and kept for the life of the process.
 struct Pool {
     tasks: Mutex<Sender<Task>>,
-    /// Threads that did start.
-    size: usize,
+    /// Helpers waiting for a task.
+    waiting: Arc<AtomicUsize>,
 }
 
 impl Pool {
@@ -160,27 +162,28 @@ fn pool() -> &'static Pool {
     POOL.get_or_init(|| {
         let (tasks, queue) = mpsc::channel::<Task>();
         let queue = Arc::new(Mutex::new(queue));
-        let size = (1..cores())
-            .filter(|n| {
-                let queue = queue.clone();
-                std::thread::Builder::new()
-                    .name(format!("review-helper-{n}"))
-                    .stack_size(HELPER_STACK)
-                    .spawn(move || work(&queue))
-                    .is_ok()
-            })
-            .count();
+        let waiting = Arc::new(AtomicUsize::new(0));
+        for n in 1..cores() {
+            let (queue, waiting) = (queue.clone(), waiting.clone());
+            // A helper that cannot start is one fewer; with none the caller does all the work.
+            let _ = std::thread::Builder::new()
+                .name(format!("review-helper-{n}"))
+                .stack_size(HELPER_STACK)
+                .spawn(move || work(&queue, &waiting));
+        }
         Pool {
             tasks: Mutex::new(tasks),
-            size,
+            waiting,
         }
     })
 }
 
 /// A helper thread's loop: one task at a time, for as long as the process runs.
-fn work(queue: &Mutex<Receiver<Task>>) {
+fn work(queue: &Mutex<Receiver<Task>>, waiting: &AtomicUsize) {
     loop {
+        waiting.fetch_add(1, Ordering::Relaxed);
         let task = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        waiting.fetch_sub(1, Ordering::Relaxed);
         match task {
             // A task catches its own panics; one that escapes must not end the helper.
             Ok(task) => drop(catch_unwind(AssertUnwindSafe(task))),
