@@ -59,10 +59,10 @@ conformance:
 	set -o pipefail; target/debug/gateway conformance --target all \
 	  --known-failures conformance/known-failures.yaml \
 	  --gatekeeper 'conformance/gatekeeper/...' conformance/cases \
-	  | tee /dev/stderr | scripts/readme-section.sh conformance-table
+	  | tee -a /dev/stderr | scripts/readme-section.sh conformance-table
 
 bench: tools build
-	set -o pipefail; ./bench/run.sh | tee /dev/stderr | scripts/readme-section.sh bench
+	set -o pipefail; ./bench/run.sh | tee -a /dev/stderr | scripts/readme-section.sh bench
 
 clean:
 	cargo clean
