@@ -3,7 +3,7 @@
 //! over short-lived helper threads), so a per-thread cache would recompile on every one.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use regex::Regex;
 
@@ -13,13 +13,13 @@ const LIMIT: usize = 256;
 
 /// A bounded map from a pattern's key to its compiled expression.
 pub(super) struct PatternCache {
-    entries: Mutex<Option<HashMap<String, Regex>>>,
+    entries: LazyLock<Mutex<HashMap<String, Regex>>>,
 }
 
 impl PatternCache {
     pub(super) const fn new() -> PatternCache {
         PatternCache {
-            entries: Mutex::new(None),
+            entries: LazyLock::new(|| Mutex::new(HashMap::new())),
         }
     }
 
@@ -30,20 +30,19 @@ impl PatternCache {
         key: &str,
         compile: impl FnOnce() -> Result<Regex, E>,
     ) -> Result<Regex, E> {
-        if let Some(found) = self.lock().as_ref().and_then(|map| map.get(key).cloned()) {
-            return Ok(found);
+        if let Some(found) = self.lock().get(key) {
+            return Ok(found.clone());
         }
         let compiled = compile()?;
         let mut entries = self.lock();
-        let map = entries.get_or_insert_with(HashMap::new);
-        if map.len() >= LIMIT {
-            map.clear();
+        if entries.len() >= LIMIT {
+            entries.clear();
         }
-        map.insert(key.to_string(), compiled.clone());
+        entries.insert(key.to_string(), compiled.clone());
         Ok(compiled)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<HashMap<String, Regex>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Regex>> {
         // The map is always whole between statements, so a panic elsewhere leaves it usable.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -72,7 +71,7 @@ mod tests {
                 .get_or_compile(&unclosed, || compile(&unclosed))
                 .is_err()
         );
-        assert!(cache.lock().as_ref().expect("map").get("(").is_none());
+        assert!(!cache.lock().contains_key("("));
     }
 
     #[test]
@@ -100,6 +99,6 @@ mod tests {
                 .get_or_compile(&pattern, || Regex::new(&pattern))
                 .expect("valid");
         }
-        assert_eq!(cache.lock().as_ref().expect("map").len(), 1);
+        assert_eq!(cache.lock().len(), 1);
     }
 }

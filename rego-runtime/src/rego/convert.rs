@@ -70,7 +70,8 @@ thread_local! {
 const MEMO_LIMIT: usize = 16_384;
 
 /// Containers converted in either direction, each pair kept alive (so that its addresses
-/// stay unique) for as long as the memo lives.
+/// stay unique) for as long as the memo lives. Each map owns its pairs: an entry never relies
+/// on the other map to keep its key's container alive.
 #[derive(Default)]
 pub struct Memo {
     /// By the address of a regorus container.
@@ -209,7 +210,7 @@ fn convert_to(value: &Value, memo: &mut impl Remember) -> RegoValue {
 }
 
 fn convert_from(value: &RegoValue, memo: &mut impl Remember) -> Option<Value> {
-    let converted = match value {
+    let (whole, converted) = match value {
         RegoValue::Undefined => return None,
         RegoValue::Null => return Some(Value::Null),
         RegoValue::Bool(b) => return Some(Value::Bool(*b)),
@@ -224,46 +225,37 @@ fn convert_from(value: &RegoValue, memo: &mut impl Remember) -> Option<Value> {
         }
         RegoValue::String(s) => return Some(Value::String(Arc::from(&**s))),
         _ if let Some(known) = memo.theirs(value) => return Some(known),
-        RegoValue::Array(items) => Value::array(
-            items
+        // `whole`: no `Undefined` member was dropped. A container that lost one is not the
+        // same value, so converting it back must not bring the member back.
+        RegoValue::Array(items) => {
+            let members: Vec<Value> = items
                 .iter()
                 .filter_map(|item| convert_from(item, memo))
-                .collect(),
-        ),
-        RegoValue::Set(items) => {
-            Value::set(items.iter().filter_map(|item| convert_from(item, memo)))
+                .collect();
+            (members.len() == items.len(), Value::array(members))
         }
-        RegoValue::Object(entries) => Value::Object(Arc::new(
-            entries
+        RegoValue::Set(items) => {
+            let members: BTreeSet<Value> = items
+                .iter()
+                .filter_map(|item| convert_from(item, memo))
+                .collect();
+            (members.len() == items.len(), Value::Set(Arc::new(members)))
+        }
+        RegoValue::Object(entries) => {
+            let members: BTreeMap<Value, Value> = entries
                 .iter()
                 .filter_map(|(k, v)| Some((convert_from(k, memo)?, convert_from(v, memo)?)))
-                .collect(),
-        )),
+                .collect();
+            (
+                members.len() == entries.len(),
+                Value::Object(Arc::new(members)),
+            )
+        }
     };
-    // A container that lost an `Undefined` member is not the same value: converting it back
-    // must not bring the member back.
-    if container_len(value) == our_container_len(&converted) {
+    if whole {
         memo.remember(&converted, value);
     }
     Some(converted)
-}
-
-fn container_len(value: &RegoValue) -> Option<usize> {
-    match value {
-        RegoValue::Array(items) => Some(items.len()),
-        RegoValue::Set(items) => Some(items.len()),
-        RegoValue::Object(entries) => Some(entries.len()),
-        _ => None,
-    }
-}
-
-fn our_container_len(value: &Value) -> Option<usize> {
-    match value {
-        Value::Array(items) => Some(items.len()),
-        Value::Set(items) => Some(items.len()),
-        Value::Object(entries) => Some(entries.len()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -170,6 +170,13 @@ struct ConvertedInput {
     memo: Arc<Memo>,
 }
 
+impl ConvertedInput {
+    /// This engine's form of `prepared`, if this engine prepared it.
+    fn of(prepared: &PreparedInput) -> Option<&ConvertedInput> {
+        prepared.engine_form.downcast_ref()
+    }
+}
+
 /// A snapshot's modules and data inside a regorus engine that has already run its analysis.
 pub struct PreparedRego {
     base: regorus::Engine,
@@ -315,12 +322,10 @@ impl PreparedRego {
                 RegoValue::from_json_str(text).map_err(|e| Error::InvalidInput(e.to_string()))?
             }
             Input::Value(value) => to_regorus(value),
-            Input::Prepared(prepared) => {
-                match prepared.engine_form.downcast_ref::<ConvertedInput>() {
-                    Some(converted) => converted.value.clone(),
-                    None => to_regorus(&prepared.value),
-                }
-            }
+            Input::Prepared(prepared) => match ConvertedInput::of(prepared) {
+                Some(converted) => converted.value.clone(),
+                None => to_regorus(&prepared.value),
+            },
         });
         let evaluation_error = |e: anyhow::Error| {
             let problem = diagnostics::evaluation_problem(&e.to_string());
@@ -407,10 +412,7 @@ impl PreparedRego {
     ) -> Result<Evaluation, Error> {
         let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
         let input_memo = match input {
-            Input::Prepared(prepared) => prepared
-                .engine_form
-                .downcast_ref::<ConvertedInput>()
-                .map(|converted| converted.memo.clone()),
+            Input::Prepared(prepared) => ConvertedInput::of(prepared).map(|c| c.memo.clone()),
             _ => None,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
