@@ -166,6 +166,12 @@ pub trait Prepared: Send + Sync {
 
     /// Every rule of the prepared modules (functions excluded), with where it is defined.
     fn rules(&self) -> &[RuleInfo];
+
+    /// Why this policy's evaluations take the engine's slower, general path, if they do (the
+    /// Rego engine names what its compiled evaluator does not support).
+    fn slow_path_reason(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A rule's path under `data` (up to its first dynamic key) and its location.

@@ -37,6 +37,7 @@ mod strings;
 mod template;
 mod terms;
 mod time;
+mod types;
 mod units;
 mod uri;
 mod urlquery;
@@ -107,6 +108,7 @@ const FAMILIES: &[&[Builtin]] = &[
     uuid::BUILTINS,
     graph::BUILTINS,
     json_paths::BUILTINS,
+    types::BUILTINS,
 ];
 
 /// Every builtin of the table, in family order.

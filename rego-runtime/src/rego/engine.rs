@@ -11,6 +11,7 @@ use regorus::PolicyLengthConfig;
 use regorus::Value as RegoValue;
 use regorus::utils::limits::ExecutionTimerConfig;
 
+use super::compiled::{CompiledPolicy, Fault, Unsupported};
 use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
 use super::{checks, diagnostics, extensions, lowering, rule_paths};
@@ -46,6 +47,9 @@ pub struct RegoEngine {
     /// Decisions kept per snapshot for repeated inputs (0 turns the cache off); only
     /// deterministic policies use it (see [`crate::decision_cache`]).
     decision_cache_entries: usize,
+    /// Whether policies are also compiled for the compiled evaluator (see
+    /// [`super::compiled`]); off, every evaluation runs on regorus.
+    compiled_evaluator: bool,
     /// Top-level data documents already converted to regorus values, by identity: policy sets
     /// that share a document (every Gatekeeper template sees the same inventory) share one
     /// converted copy instead of holding one each.
@@ -63,8 +67,15 @@ impl RegoEngine {
     pub fn new(decision_cache_entries: usize) -> RegoEngine {
         RegoEngine {
             decision_cache_entries,
+            compiled_evaluator: true,
             converted_data: Arc::default(),
         }
+    }
+
+    /// This engine with the compiled evaluator on or off (on by default).
+    pub fn with_compiled_evaluator(mut self, on: bool) -> RegoEngine {
+        self.compiled_evaluator = on;
+        self
     }
 
     /// `data` in regorus's form, reusing conversions of top-level documents shared by
@@ -143,11 +154,16 @@ fn is_large(value: &Value) -> bool {
 impl Engine for RegoEngine {
     fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error> {
         let data = self.convert_data(&policies.data);
-        Ok(Arc::new(PreparedRego::new(
-            policies,
-            data,
-            self.decision_cache_entries,
-        )?))
+        let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
+        prepared.compiled = if self.compiled_evaluator {
+            CompiledPolicy::compile(prepared.base.get_modules(), policies.data.clone())
+        } else {
+            Err(Unsupported("the compiled evaluator is off"))
+        };
+        if let Err(Unsupported(why)) = &prepared.compiled {
+            tracing::debug!("policy left to regorus: {why}");
+        }
+        Ok(Arc::new(prepared))
     }
 
     fn prepare_input(&self, value: &Value) -> PreparedInput {
@@ -191,6 +207,8 @@ pub struct PreparedRego {
     /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
     decisions: Option<DecisionCache>,
     conflict_messages: ConflictMessages,
+    /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
+    compiled: Result<CompiledPolicy, Unsupported>,
 }
 
 impl PreparedRego {
@@ -301,7 +319,48 @@ impl PreparedRego {
             rule_paths,
             decisions,
             conflict_messages: policies.conflict_messages,
+            compiled: Err(Unsupported("not compiled")),
         })
+    }
+
+    /// The evaluation on the compiled evaluator: `None` when regorus must answer instead.
+    fn evaluate_compiled(
+        &self,
+        entrypoint: Entrypoint<'_>,
+        input: Input<'_>,
+        limits: &Limits,
+    ) -> Option<Result<Evaluation, Error>> {
+        let compiled = self.compiled.as_ref().ok()?;
+        let input = match input {
+            Input::Undefined => None,
+            // Invalid JSON is regorus's to report.
+            Input::Json(text) => Some(Value::from_json(text).ok()?),
+            Input::Value(value) => Some(value.clone()),
+            Input::Prepared(prepared) => Some(prepared.value.clone()),
+        };
+        let answer = match entrypoint {
+            Entrypoint::Data(path) => compiled
+                .document(path, input, limits)
+                .map(|answer| (Outcome::Document(answer.value), answer.prints)),
+            Entrypoint::Query(text) => {
+                let query = parse_query(&lowering::lower_query(text))?;
+                compiled
+                    .query(&query, input, limits)
+                    .map(|answer| (Outcome::Bindings(answer.value), answer.prints))
+            }
+        };
+        match answer {
+            Ok((outcome, prints)) => Some(Ok(Evaluation { outcome, prints })),
+            Err(Fault::Timeout) => Some(Err(Error::Evaluation(Problem {
+                code: "eval_cancel_error",
+                message: "caller cancelled query execution".to_string(),
+                location: None,
+            }))),
+            Err(Fault::Fallback(why)) => {
+                tracing::debug!("evaluation left to regorus: {why}");
+                None
+            }
+        }
     }
 
     fn run(
@@ -401,6 +460,10 @@ impl Prepared for PreparedRego {
     fn rules(&self) -> &[RuleInfo] {
         &self.rules
     }
+
+    fn slow_path_reason(&self) -> Option<&'static str> {
+        self.compiled.as_ref().err().map(|Unsupported(why)| *why)
+    }
 }
 
 impl PreparedRego {
@@ -410,6 +473,9 @@ impl PreparedRego {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
+        if let Some(evaluation) = self.evaluate_compiled(entrypoint, input, limits) {
+            return evaluation;
+        }
         let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
         let input_memo = match input {
             Input::Prepared(prepared) => ConvertedInput::of(prepared).map(|c| c.memo.clone()),
@@ -622,6 +688,20 @@ fn query_text(path: &[PathSegment]) -> String {
         }
     }
     text
+}
+
+/// A query's syntax tree, when it parses.
+fn parse_query(query: &str) -> Option<regorus::unstable::Ref<regorus::unstable::Query>> {
+    let source = regorus::Source::from_contents_with_limits(
+        String::new(),
+        query.to_string(),
+        LENGTH_LIMITS.max_file_bytes,
+        LENGTH_LIMITS.max_lines,
+    )
+    .ok()?;
+    let mut parser = regorus::unstable::Parser::new(&source).ok()?;
+    parser.set_max_col(LENGTH_LIMITS.max_col);
+    parser.parse_user_query().ok()
 }
 
 /// Parses a query alone first, so that syntax errors are reported as parse errors, located in

@@ -2,6 +2,7 @@
 
 mod annotations;
 mod checks;
+mod compiled;
 mod convert;
 mod diagnostics;
 mod engine;

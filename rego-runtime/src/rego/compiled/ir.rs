@@ -1,0 +1,184 @@
+//! The compiled form of a policy: every name resolved (local variables to frame slots, rules
+//! to indexes, builtins to table entries) and every rule body put in the order it runs in.
+
+use crate::Value;
+use crate::builtins::Builtin;
+
+/// A variable's place in the frame of the rule body, function call or query it belongs to.
+pub(super) type Slot = u32;
+
+/// Index of a rule in [`Program::rules`].
+pub(super) type RuleId = usize;
+
+/// A policy compiled for evaluation.
+pub(super) struct Program {
+    pub rules: Vec<Rule>,
+}
+
+/// What a rule's definitions build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RuleKind {
+    /// One value (`p := v`, `p if ...`).
+    Complete,
+    /// A set of keys (`p contains x`).
+    Set,
+    /// An object of keys to values (`p[k] := v`).
+    Object,
+    /// A function (`f(x) := y`); never part of a document.
+    Function,
+}
+
+/// Every definition of one rule path, from every module.
+pub(super) struct Rule {
+    /// Path under `data`.
+    pub path: Vec<String>,
+    pub kind: RuleKind,
+    pub definitions: Vec<Definition>,
+    /// The `default` value, for complete rules and functions.
+    pub default: Option<Value>,
+}
+
+/// One definition: its body, then the `else` bodies tried in turn while none succeeded.
+pub(super) struct Definition {
+    pub bodies: Vec<Body>,
+}
+
+/// One rule body with the head terms it produces.
+pub(super) struct Body {
+    /// Function parameters, matched against the arguments before the query runs.
+    pub params: Vec<Pattern>,
+    pub query: Query,
+    /// The set member, or the object key.
+    pub key: Option<Expr>,
+    /// The complete value, object value or function result; `None` means `true`.
+    pub value: Option<Expr>,
+    /// Slots the body's frame needs.
+    pub frame_size: u32,
+    /// True when every solution gives the same head (constant terms): the first one decides.
+    pub first_solution_only: bool,
+}
+
+/// A body: steps run in order, each binding variables for the ones after it.
+#[derive(Default)]
+pub(super) struct Query {
+    pub steps: Vec<Step>,
+}
+
+/// One step of a query. Each runs zero or more times per solution of the steps before it.
+pub(super) enum Step {
+    /// Passes when the value is defined and not `false`.
+    Test(Expr),
+    /// Evaluates `value` and matches it against `pattern`, binding its free variables.
+    Bind { pattern: Pattern, value: Expr },
+    /// Iterates a collection: per member, its key (index, set member or object key) and value
+    /// matched against the patterns.
+    Scan {
+        collection: Expr,
+        key: Pattern,
+        value: Pattern,
+    },
+    /// Passes when the query has no solution.
+    Not(Query),
+    /// Passes when the query has a solution for every member of the domain.
+    Every {
+        domain: Expr,
+        key: Pattern,
+        value: Pattern,
+        body: Query,
+    },
+    /// Runs `body` with `input` replaced; its bindings flow on.
+    WithInput {
+        replacements: Vec<Replacement>,
+        body: Query,
+    },
+}
+
+/// `with input.a.b as value`: `path` is `["a", "b"]`, empty for the whole input.
+pub(super) struct Replacement {
+    pub path: Vec<Value>,
+    pub value: Expr,
+}
+
+/// The shape a value must have, with the free variables it binds.
+pub(super) enum Pattern {
+    /// Anything, bound to nothing (`_`).
+    Any,
+    /// A free variable: binds the value.
+    Bind(Slot),
+    /// A known value: must be equal.
+    Equal(Expr),
+    /// An array of exactly these elements.
+    Array(Vec<Pattern>),
+    /// An object of exactly these keys (known values) with these values.
+    Object(Vec<(Expr, Pattern)>),
+}
+
+/// Operators that are builtins in OPA; evaluated through the builtin table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Compare {
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+/// An expression: evaluates to a value or to undefined, never binding anything.
+pub(super) enum Expr {
+    Const(Value),
+    Local(Slot),
+    /// The input document (undefined when there is none).
+    Input,
+    /// The base data document (without rules).
+    Data,
+    /// A rule's whole value.
+    Rule(RuleId),
+    /// The document at a path that leads to rules (`data.lib` over packages `lib.a` and
+    /// `lib.b`): base data there merged with the values of the rules below it.
+    Virtual {
+        path: Vec<String>,
+        rules: Vec<RuleId>,
+    },
+    /// `base[a][b]...`: undefined when any step is missing.
+    Index {
+        base: Box<Expr>,
+        path: Vec<Expr>,
+    },
+    /// A builtin of the table (operators included: `a + b` is `plus(a, b)`).
+    Builtin {
+        builtin: &'static Builtin,
+        args: Vec<Expr>,
+    },
+    Function {
+        rule: RuleId,
+        args: Vec<Expr>,
+    },
+    /// `print(...)`: true, after writing its operands (`<undefined>` for undefined ones).
+    Print {
+        /// `file:line` of the call, which every line printed starts with.
+        location: String,
+        args: Vec<Expr>,
+    },
+    Compare {
+        op: Compare,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Array(Vec<Expr>),
+    Set(Vec<Expr>),
+    Object(Vec<(Expr, Expr)>),
+    ArrayComprehension {
+        term: Box<Expr>,
+        query: Query,
+    },
+    SetComprehension {
+        term: Box<Expr>,
+        query: Query,
+    },
+    ObjectComprehension {
+        key: Box<Expr>,
+        value: Box<Expr>,
+        query: Query,
+    },
+}

@@ -1,0 +1,703 @@
+//! Runs a compiled program: queries by backtracking (each step calls the rest of the query
+//! once per way it succeeds), rules evaluated once per input and remembered.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::Fault;
+use super::ir::{Body, Compare, Expr, Pattern, Program, Query, RuleId, RuleKind, Step};
+use crate::Value;
+use crate::builtins::{self, Builtin, BuiltinError};
+
+pub(super) type Eval<T> = Result<T, Fault>;
+
+/// Whether a query should look for more solutions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Flow {
+    Continue,
+    Stop,
+}
+
+/// The variables of one rule body, function call or query.
+pub(super) type Frame = Vec<Option<Value>>;
+
+/// What the rest of a query does with one solution.
+pub(super) type Then<'k, 'p> = dyn FnMut(&mut Machine<'p>, &mut Frame) -> Eval<Flow> + 'k;
+
+/// How deep policy functions may call each other: Rego has no recursion (compiling rejects
+/// it), so this only guards the evaluator's stack.
+const MAX_CALL_DEPTH: u32 = 512;
+
+/// How many steps run between two looks at the clock.
+const STEPS_PER_CLOCK_CHECK: u32 = 256;
+
+#[derive(Clone)]
+enum Cached {
+    Pending,
+    Running,
+    Done(Option<Value>),
+}
+
+/// An input and the rule values computed for it (`with input as` starts a new one).
+struct Context {
+    input: Option<Value>,
+    rules: Vec<Cached>,
+}
+
+/// One evaluation.
+pub(super) struct Machine<'p> {
+    program: &'p Program,
+    data: &'p Value,
+    contexts: Vec<Context>,
+    current: usize,
+    strict: bool,
+    deadline: Instant,
+    ticks: u32,
+    depth: u32,
+    prints: Vec<String>,
+}
+
+impl<'p> Machine<'p> {
+    pub fn new(
+        program: &'p Program,
+        data: &'p Value,
+        input: Option<Value>,
+        strict: bool,
+        deadline: Instant,
+    ) -> Machine<'p> {
+        let mut machine = Machine {
+            program,
+            data,
+            contexts: Vec::new(),
+            current: 0,
+            strict,
+            deadline,
+            ticks: 0,
+            depth: 0,
+            prints: Vec::new(),
+        };
+        machine.enter(input);
+        machine
+    }
+
+    /// What `print` wrote so far, in order.
+    pub fn take_prints(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.prints)
+    }
+
+    /// Makes a new context for `input` current; answers the index of the one before.
+    fn enter(&mut self, input: Option<Value>) -> usize {
+        let previous = self.current;
+        self.contexts.push(Context {
+            input,
+            rules: vec![Cached::Pending; self.program.rules.len()],
+        });
+        self.current = self.contexts.len() - 1;
+        previous
+    }
+
+    /// The value of rule `id` (a document: not a function), computed once per context.
+    pub fn rule(&mut self, id: RuleId) -> Eval<Option<Value>> {
+        match &self.contexts[self.current].rules[id] {
+            Cached::Done(value) => return Ok(value.clone()),
+            Cached::Running => return Err(Fault::Fallback("a rule that depends on itself")),
+            Cached::Pending => {}
+        }
+        let context = self.current;
+        self.contexts[context].rules[id] = Cached::Running;
+        let value = self.evaluate_rule(id);
+        self.contexts[context].rules[id] = match &value {
+            Ok(value) => Cached::Done(value.clone()),
+            Err(_) => Cached::Pending,
+        };
+        value
+    }
+
+    fn evaluate_rule(&mut self, id: RuleId) -> Eval<Option<Value>> {
+        let program = self.program;
+        let rule = &program.rules[id];
+        match rule.kind {
+            RuleKind::Complete => {
+                let mut result = None;
+                for definition in &rule.definitions {
+                    if let Some(value) = self.definition_value(&definition.bodies, &[])? {
+                        result = agree(result, value)?;
+                    }
+                }
+                Ok(result.or_else(|| rule.default.clone()))
+            }
+            RuleKind::Set => {
+                let mut members = BTreeSet::new();
+                for body in rule.definitions.iter().flat_map(|d| &d.bodies) {
+                    let Some(key) = &body.key else { continue };
+                    let mut frame = vec![None; body.frame_size as usize];
+                    self.steps(&body.query.steps, &mut frame, &mut |m, f| {
+                        if let Some(member) = m.eval(key, f)? {
+                            members.insert(member);
+                        }
+                        Ok(Flow::Continue)
+                    })?;
+                }
+                Ok(Some(Value::Set(Arc::new(members))))
+            }
+            RuleKind::Object => {
+                let mut entries: BTreeMap<Value, Value> = BTreeMap::new();
+                for body in rule.definitions.iter().flat_map(|d| &d.bodies) {
+                    let Some(key) = &body.key else { continue };
+                    let mut frame = vec![None; body.frame_size as usize];
+                    self.steps(&body.query.steps, &mut frame, &mut |m, f| {
+                        let Some(key) = m.eval(key, f)? else {
+                            return Ok(Flow::Continue);
+                        };
+                        let value = match &body.value {
+                            Some(value) => match m.eval(value, f)? {
+                                Some(value) => value,
+                                None => return Ok(Flow::Continue),
+                            },
+                            None => Value::Bool(true),
+                        };
+                        match entries.get(&key) {
+                            Some(existing) if *existing != value => {
+                                Err(Fault::Fallback("object keys must be unique"))
+                            }
+                            Some(_) => Ok(Flow::Continue),
+                            None => {
+                                entries.insert(key, value);
+                                Ok(Flow::Continue)
+                            }
+                        }
+                    })?;
+                }
+                Ok(Some(Value::Object(Arc::new(entries))))
+            }
+            RuleKind::Function => Err(Fault::Fallback("a function used as a value")),
+        }
+    }
+
+    /// The value of one definition: its first body with a solution decides, then `else`s.
+    fn definition_value(&mut self, bodies: &[Body], args: &[Value]) -> Eval<Option<Value>> {
+        for body in bodies {
+            let mut frame = vec![None; body.frame_size as usize];
+            for (param, arg) in body.params.iter().zip(args) {
+                if !self.matches(param, arg, &mut frame)? {
+                    // Every body of a definition has the same parameters.
+                    return Ok(None);
+                }
+            }
+            if let Some(value) = self.body_value(body, &mut frame)? {
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The head value a body gives; its solutions must all agree.
+    fn body_value(&mut self, body: &Body, frame: &mut Frame) -> Eval<Option<Value>> {
+        let mut result: Option<Value> = None;
+        self.steps(&body.query.steps, frame, &mut |m, f| {
+            let value = match &body.value {
+                None => Value::Bool(true),
+                Some(expr) => match m.eval(expr, f)? {
+                    Some(value) => value,
+                    None => return Ok(Flow::Continue),
+                },
+            };
+            result = agree(result.take(), value)?;
+            Ok(if body.first_solution_only {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        })?;
+        Ok(result)
+    }
+
+    fn call_function(&mut self, id: RuleId, args: &[Value]) -> Eval<Option<Value>> {
+        if self.depth >= MAX_CALL_DEPTH {
+            return Err(Fault::Fallback("functions nested too deep"));
+        }
+        self.depth += 1;
+        let result = self.function_value(id, args);
+        self.depth -= 1;
+        result
+    }
+
+    fn function_value(&mut self, id: RuleId, args: &[Value]) -> Eval<Option<Value>> {
+        let program = self.program;
+        let rule = &program.rules[id];
+        let mut result = None;
+        for definition in &rule.definitions {
+            if let Some(value) = self.definition_value(&definition.bodies, args)? {
+                result = agree(result, value)?;
+            }
+        }
+        Ok(result.or_else(|| rule.default.clone()))
+    }
+
+    /// Runs a query, calling `then` once per solution until it answers [`Flow::Stop`].
+    pub fn run(&mut self, query: &Query, frame: &mut Frame, then: &mut Then<'_, 'p>) -> Eval<Flow> {
+        self.steps(&query.steps, frame, then)
+    }
+
+    fn steps(&mut self, steps: &[Step], frame: &mut Frame, then: &mut Then<'_, 'p>) -> Eval<Flow> {
+        let Some((step, rest)) = steps.split_first() else {
+            return then(self, frame);
+        };
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks.is_multiple_of(STEPS_PER_CLOCK_CHECK) && Instant::now() >= self.deadline {
+            return Err(Fault::Timeout);
+        }
+        match step {
+            Step::Test(expr) => match self.eval(expr, frame)? {
+                Some(Value::Bool(false)) | None => Ok(Flow::Continue),
+                Some(_) => self.steps(rest, frame, then),
+            },
+            Step::Bind { pattern, value } => match self.eval(value, frame)? {
+                Some(value) if self.matches(pattern, &value, frame)? => {
+                    self.steps(rest, frame, then)
+                }
+                _ => Ok(Flow::Continue),
+            },
+            Step::Scan {
+                collection,
+                key,
+                value,
+            } => {
+                let Some(collection) = self.eval(collection, frame)? else {
+                    return Ok(Flow::Continue);
+                };
+                self.scan(&collection, key, value, frame, &mut |m, f| {
+                    m.steps(rest, f, then)
+                })
+            }
+            Step::Not(query) => {
+                let mut found = false;
+                self.steps(&query.steps, frame, &mut |_, _| {
+                    found = true;
+                    Ok(Flow::Stop)
+                })?;
+                if found {
+                    Ok(Flow::Continue)
+                } else {
+                    self.steps(rest, frame, then)
+                }
+            }
+            Step::Every {
+                domain,
+                key,
+                value,
+                body,
+            } => {
+                // Only a collection is a domain: `every` over a string is undefined, as in OPA.
+                let Some(domain @ (Value::Array(_) | Value::Object(_) | Value::Set(_))) =
+                    self.eval(domain, frame)?
+                else {
+                    return Ok(Flow::Continue);
+                };
+                let mut all = true;
+                self.scan(&domain, key, value, frame, &mut |m, f| {
+                    let mut found = false;
+                    m.steps(&body.steps, f, &mut |_, _| {
+                        found = true;
+                        Ok(Flow::Stop)
+                    })?;
+                    all &= found;
+                    Ok(if found { Flow::Continue } else { Flow::Stop })
+                })?;
+                if all {
+                    self.steps(rest, frame, then)
+                } else {
+                    Ok(Flow::Continue)
+                }
+            }
+            Step::WithInput { replacements, body } => {
+                let mut input = self.contexts[self.current].input.clone();
+                for replacement in replacements {
+                    let Some(value) = self.eval(&replacement.value, frame)? else {
+                        return Ok(Flow::Continue);
+                    };
+                    input = Some(replaced(input, &replacement.path, value));
+                }
+                let outer = self.enter(input);
+                let inner = self.current;
+                let flow = self.steps(&body.steps, frame, &mut |m, f| {
+                    m.current = outer;
+                    let flow = m.steps(rest, f, then);
+                    m.current = inner;
+                    flow
+                });
+                self.current = outer;
+                self.contexts.truncate(inner);
+                flow
+            }
+        }
+    }
+
+    /// Calls `then` per member of `collection` whose key and value match.
+    fn scan(
+        &mut self,
+        collection: &Value,
+        key: &Pattern,
+        value: &Pattern,
+        frame: &mut Frame,
+        then: &mut Then<'_, 'p>,
+    ) -> Eval<Flow> {
+        match collection {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if self.matches(key, &Value::int(i as i64), frame)?
+                        && self.matches(value, item, frame)?
+                        && then(self, frame)? == Flow::Stop
+                    {
+                        return Ok(Flow::Stop);
+                    }
+                }
+            }
+            Value::Object(entries) => {
+                for (k, v) in entries.iter() {
+                    if self.matches(key, k, frame)?
+                        && self.matches(value, v, frame)?
+                        && then(self, frame)? == Flow::Stop
+                    {
+                        return Ok(Flow::Stop);
+                    }
+                }
+            }
+            Value::Set(members) => {
+                for member in members.iter() {
+                    if self.matches(key, member, frame)?
+                        && self.matches(value, member, frame)?
+                        && then(self, frame)? == Flow::Stop
+                    {
+                        return Ok(Flow::Stop);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Matches `value` against `pattern`, binding its free variables in `frame`.
+    fn matches(&mut self, pattern: &Pattern, value: &Value, frame: &mut Frame) -> Eval<bool> {
+        match pattern {
+            Pattern::Any => Ok(true),
+            Pattern::Bind(slot) => {
+                frame[*slot as usize] = Some(value.clone());
+                Ok(true)
+            }
+            Pattern::Equal(expr) => {
+                Ok(self.eval(expr, frame)?.is_some_and(|known| known == *value))
+            }
+            Pattern::Array(items) => {
+                let Value::Array(values) = value else {
+                    return Ok(false);
+                };
+                if values.len() != items.len() {
+                    return Ok(false);
+                }
+                for (item, value) in items.iter().zip(values.iter()) {
+                    if !self.matches(item, value, frame)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Pattern::Object(fields) => {
+                let Value::Object(entries) = value else {
+                    return Ok(false);
+                };
+                if entries.len() != fields.len() {
+                    return Ok(false);
+                }
+                for (key, item) in fields {
+                    let Some(key) = self.eval(key, frame)? else {
+                        return Ok(false);
+                    };
+                    let Some(value) = entries.get(&key) else {
+                        return Ok(false);
+                    };
+                    if !self.matches(item, value, frame)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    /// The value of an expression, `None` when undefined.
+    pub fn eval(&mut self, expr: &Expr, frame: &mut Frame) -> Eval<Option<Value>> {
+        Ok(match expr {
+            Expr::Const(value) => Some(value.clone()),
+            Expr::Local(slot) => frame[*slot as usize].clone(),
+            Expr::Input => self.contexts[self.current].input.clone(),
+            Expr::Data => Some(self.data.clone()),
+            Expr::Rule(id) => self.rule(*id)?,
+            Expr::Virtual { path, rules } => self.virtual_document(path, rules)?,
+            Expr::Index { base, path } => self.index(base, path, frame)?,
+            Expr::Builtin { builtin, args } => match self.operands(args, frame)? {
+                Some(operands) => self.call_builtin(builtin, &operands)?,
+                None => None,
+            },
+            Expr::Function { rule, args } => match self.operands(args, frame)? {
+                Some(operands) => self.call_function(*rule, &operands)?,
+                None => None,
+            },
+            Expr::Print { location, args } => {
+                let mut line = format!("{location}: ");
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        line.push(' ');
+                    }
+                    match self.eval(arg, frame)? {
+                        None => line.push_str("<undefined>"),
+                        Some(Value::String(text)) => line.push_str(&text),
+                        Some(value) => printable(&value, &mut line),
+                    }
+                }
+                self.prints.push(line);
+                Some(Value::Bool(true))
+            }
+            Expr::Compare { op, lhs, rhs } => {
+                let (Some(a), Some(b)) = (self.eval(lhs, frame)?, self.eval(rhs, frame)?) else {
+                    return Ok(None);
+                };
+                Some(Value::Bool(holds(*op, a.cmp(&b))))
+            }
+            Expr::Array(items) => self.operands(items, frame)?.map(Value::array),
+            Expr::Set(items) => self.operands(items, frame)?.map(Value::set),
+            Expr::Object(pairs) => {
+                let mut entries = BTreeMap::new();
+                for (key, value) in pairs {
+                    let (Some(k), Some(v)) = (self.eval(key, frame)?, self.eval(value, frame)?)
+                    else {
+                        return Ok(None);
+                    };
+                    entries.insert(k, v);
+                }
+                Some(Value::Object(Arc::new(entries)))
+            }
+            Expr::ArrayComprehension { term, query } => {
+                let mut items = Vec::new();
+                self.steps(&query.steps, frame, &mut |m, f| {
+                    items.extend(m.eval(term, f)?);
+                    Ok(Flow::Continue)
+                })?;
+                Some(Value::array(items))
+            }
+            Expr::SetComprehension { term, query } => {
+                let mut items = BTreeSet::new();
+                self.steps(&query.steps, frame, &mut |m, f| {
+                    items.extend(m.eval(term, f)?);
+                    Ok(Flow::Continue)
+                })?;
+                Some(Value::Set(Arc::new(items)))
+            }
+            Expr::ObjectComprehension { key, value, query } => {
+                let mut entries: BTreeMap<Value, Value> = BTreeMap::new();
+                self.steps(&query.steps, frame, &mut |m, f| {
+                    let (Some(k), Some(v)) = (m.eval(key, f)?, m.eval(value, f)?) else {
+                        return Ok(Flow::Continue);
+                    };
+                    match entries.get(&k) {
+                        Some(existing) if *existing != v => {
+                            Err(Fault::Fallback("object comprehension keys must be unique"))
+                        }
+                        _ => {
+                            entries.insert(k, v);
+                            Ok(Flow::Continue)
+                        }
+                    }
+                })?;
+                Some(Value::Object(Arc::new(entries)))
+            }
+        })
+    }
+
+    /// Every operand, or `None` when one is undefined.
+    fn operands(&mut self, exprs: &[Expr], frame: &mut Frame) -> Eval<Option<Vec<Value>>> {
+        let mut values = Vec::with_capacity(exprs.len());
+        for expr in exprs {
+            match self.eval(expr, frame)? {
+                Some(value) => values.push(value),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(values))
+    }
+
+    /// `base[path...]`, walking borrowed values so that only the result is cloned.
+    fn index(&mut self, base: &Expr, path: &[Expr], frame: &mut Frame) -> Eval<Option<Value>> {
+        let constant = path.iter().all(|step| matches!(step, Expr::Const(_)));
+        let keys = if constant {
+            Vec::new()
+        } else {
+            match self.operands(path, frame)? {
+                Some(values) => values,
+                None => return Ok(None),
+            }
+        };
+        let key = |i: usize| -> &Value {
+            match &path[i] {
+                Expr::Const(value) if constant => value,
+                _ => &keys[i],
+            }
+        };
+        let owned;
+        let root: Option<&Value> = match base {
+            Expr::Local(slot) => frame[*slot as usize].as_ref(),
+            Expr::Input => self.contexts[self.current].input.as_ref(),
+            Expr::Data => Some(self.data),
+            other => {
+                owned = self.eval(other, frame)?;
+                owned.as_ref()
+            }
+        };
+        let mut at = root;
+        for i in 0..path.len() {
+            at = at.and_then(|collection| child(collection, key(i)));
+        }
+        Ok(at.cloned())
+    }
+
+    fn call_builtin(&mut self, builtin: &Builtin, operands: &[Value]) -> Eval<Option<Value>> {
+        match builtins::call(builtin, operands) {
+            Ok(value) => Ok(Some(value)),
+            // Some builtins answer nothing without failing (`max([])`), strict or not.
+            Err(BuiltinError::Undefined) => Ok(None),
+            // regorus words strict errors with their location; it evaluates this request.
+            Err(_) if self.strict => Err(Fault::Fallback(
+                "a builtin error under strict-builtin-errors",
+            )),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Base data at `path` merged with the values of `rules` (all below `path`).
+    fn virtual_document(&mut self, path: &[String], rules: &[RuleId]) -> Eval<Option<Value>> {
+        let mut document = Some(self.data);
+        for name in path {
+            document = document.and_then(|d| child(d, &Value::string(name)));
+        }
+        let mut document = match document {
+            None => Value::empty_object(),
+            Some(found @ Value::Object(_)) => found.clone(),
+            Some(_) => return Err(Fault::Fallback("rules and base data overlap")),
+        };
+        let program = self.program;
+        for &id in rules {
+            let Some(value) = self.rule(id)? else {
+                continue;
+            };
+            let relative = &program.rules[id].path[path.len()..];
+            if !insert(&mut document, relative, value) {
+                return Err(Fault::Fallback("rules and base data overlap"));
+            }
+        }
+        Ok(Some(document))
+    }
+}
+
+/// A value as `print` writes it inside a line: JSON scalars, `[a, b]`, `{a, b}` for sets and
+/// `{k: v}` for objects, as the regorus engine writes them.
+fn printable(value: &Value, out: &mut String) {
+    let items = |out: &mut String,
+                 open: char,
+                 close: char,
+                 items: &mut dyn Iterator<Item = (&Value, Option<&Value>)>| {
+        out.push(open);
+        for (i, (item, value)) in items.enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            printable(item, out);
+            if let Some(value) = value {
+                out.push_str(": ");
+                printable(value, out);
+            }
+        }
+        out.push(close);
+    };
+    match value {
+        Value::Array(members) => items(out, '[', ']', &mut members.iter().map(|m| (m, None))),
+        Value::Set(members) => items(out, '{', '}', &mut members.iter().map(|m| (m, None))),
+        Value::Object(entries) => items(
+            out,
+            '{',
+            '}',
+            &mut entries.iter().map(|(k, v)| (k, Some(v))),
+        ),
+        scalar => out.push_str(&scalar.to_json()),
+    }
+}
+
+/// The one value several solutions or definitions must agree on.
+fn agree(known: Option<Value>, value: Value) -> Eval<Option<Value>> {
+    match known {
+        Some(known) if known != value => Err(Fault::Fallback("conflicting values")),
+        _ => Ok(Some(value)),
+    }
+}
+
+fn holds(op: Compare, ordering: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    match op {
+        Compare::Equal => ordering == Equal,
+        Compare::NotEqual => ordering != Equal,
+        Compare::Less => ordering == Less,
+        Compare::LessOrEqual => ordering != Greater,
+        Compare::Greater => ordering == Greater,
+        Compare::GreaterOrEqual => ordering != Less,
+    }
+}
+
+/// `collection[key]`: an object's value, an array's element, or a set's member itself.
+fn child<'v>(collection: &'v Value, key: &Value) -> Option<&'v Value> {
+    match collection {
+        Value::Object(entries) => entries.get(key),
+        Value::Array(items) => {
+            let index = key.as_number().filter(|n| n.is_integer())?.as_i64()?;
+            items.get(usize::try_from(index).ok()?)
+        }
+        Value::Set(members) => members.get(key),
+        _ => None,
+    }
+}
+
+/// `document` with `value` at `path` (objects made where missing); false on a collision.
+fn insert(document: &mut Value, path: &[String], value: Value) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let Value::Object(entries) = document else {
+        return false;
+    };
+    let entries = Arc::make_mut(entries);
+    let key = Value::string(first);
+    if rest.is_empty() {
+        if entries.contains_key(&key) {
+            return false;
+        }
+        entries.insert(key, value);
+        return true;
+    }
+    let next = entries.entry(key).or_insert_with(Value::empty_object);
+    insert(next, rest, value)
+}
+
+/// `input` with `value` at `path` (`with input.a.b as value`), objects made where missing.
+fn replaced(input: Option<Value>, path: &[Value], value: Value) -> Value {
+    let Some((first, rest)) = path.split_first() else {
+        return value;
+    };
+    let mut entries = match input {
+        Some(Value::Object(entries)) => entries,
+        _ => Arc::new(BTreeMap::new()),
+    };
+    let map = Arc::make_mut(&mut entries);
+    let inner = map.remove(first);
+    map.insert(first.clone(), replaced(inner, rest, value));
+    Value::Object(entries)
+}

@@ -1,0 +1,221 @@
+//! The compiled evaluator: a policy's modules, already parsed and checked by regorus, are
+//! compiled once per snapshot into rules whose names are resolved and whose bodies are
+//! ordered, then evaluated on the project's own values with the builtin table called
+//! directly. It answers every evaluation it can; anything it does not support (at compile
+//! time) and every error (at run time) is left to regorus, which words errors as users see
+//! them.
+//!
+//! - [`symbols`]: rule paths, packages and imports; [`scope`]: variables of one frame;
+//! - [`needs`]: what a statement needs bound, to order bodies; [`lower`]: syntax to [`ir`];
+//! - [`rules`]: rule definitions; [`machine`]: evaluation.
+
+mod ir;
+mod lower;
+mod machine;
+mod needs;
+mod rules;
+mod scope;
+mod symbols;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use regorus::unstable::{Module, Ref};
+
+use self::ir::{Expr, Program, RuleKind};
+use self::lower::Lowerer;
+use self::machine::{Flow, Machine};
+use self::scope::Scope;
+use self::symbols::{ModuleNames, Symbols};
+use crate::engine::PathSegment;
+use crate::{Limits, Value};
+
+/// Why an evaluation stopped without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Something this evaluator leaves to regorus, which words the error users see
+    /// (a conflict, a strict builtin error, recursion).
+    Fallback(&'static str),
+    /// The evaluation ran past its deadline.
+    Timeout,
+}
+
+/// Why a policy or query is left to regorus: the construct this evaluator does not compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unsupported(pub &'static str);
+
+/// What an evaluation answers, with what `print` wrote meanwhile.
+pub(super) struct Answer<T> {
+    pub value: T,
+    pub prints: Vec<String>,
+}
+
+/// A policy compiled for this evaluator, with the base data it evaluates against.
+pub(super) struct CompiledPolicy {
+    program: Program,
+    symbols: Symbols,
+    data: Value,
+}
+
+impl CompiledPolicy {
+    /// Compiles `modules` (as regorus parsed them) against base `data`.
+    ///
+    /// # Errors
+    /// The first construct this evaluator leaves to regorus.
+    pub fn compile(modules: &[Ref<Module>], data: Value) -> Result<CompiledPolicy, Unsupported> {
+        let named = modules
+            .iter()
+            .map(|module| Ok((ModuleNames::of(module)?, module.as_ref())))
+            .collect::<Result<Vec<_>, Unsupported>>()?;
+        let symbols = Symbols::collect(&named)?;
+        for (path, _) in &symbols.rules {
+            if overlaps_data(&data, path) {
+                return Err(Unsupported("a rule where base data is"));
+            }
+        }
+        let rules = rules::compile(&symbols, &named)?;
+        Ok(CompiledPolicy {
+            program: Program { rules },
+            symbols,
+            data,
+        })
+    }
+
+    /// The document at `data.<path>` for `input`, and what `print` wrote.
+    ///
+    /// # Errors
+    /// [`Fault::Timeout`] past `limits.timeout`, [`Fault::Fallback`] for what regorus must
+    /// answer.
+    pub fn document(
+        &self,
+        path: &[PathSegment],
+        input: Option<Value>,
+        limits: &Limits,
+    ) -> Result<Answer<Option<Value>>, Fault> {
+        let mut machine = self.machine(input, limits);
+        let mut names = Vec::new();
+        let mut rest = path.iter();
+        let base = loop {
+            if let Some(id) = self.symbols.rule(&names) {
+                if self.program.rules[id].kind == RuleKind::Function {
+                    return Err(Fault::Fallback("a function asked for as a document"));
+                }
+                break machine.rule(id)?;
+            }
+            if !self.symbols.leads_to_rules(&names) {
+                let mut at = Some(&self.data);
+                for name in &names {
+                    at = at.and_then(|d| d.as_object()?.get(&Value::string(name)));
+                }
+                break at.cloned();
+            }
+            match rest.as_slice().first() {
+                Some(PathSegment::Key(key)) => {
+                    names.push(key.clone());
+                    rest.next();
+                }
+                _ => {
+                    let rules: Vec<usize> = self.symbols.documents_below(&names).collect();
+                    let mut frame = Vec::new();
+                    let virtual_document = Expr::Virtual {
+                        path: names.clone(),
+                        rules,
+                    };
+                    break machine.eval(&virtual_document, &mut frame)?;
+                }
+            }
+        };
+        let mut at = base;
+        for segment in rest {
+            let key = match segment {
+                PathSegment::Key(key) => Value::string(key),
+                PathSegment::Index(index) => Value::int(*index),
+            };
+            at = at.and_then(|value| lookup(&value, &key));
+        }
+        Ok(Answer {
+            value: at,
+            prints: machine.take_prints(),
+        })
+    }
+
+    /// The solutions of an ad-hoc query, each the bindings of the query's named variables,
+    /// and what `print` wrote.
+    ///
+    /// # Errors
+    /// As [`CompiledPolicy::document`]; [`Fault::Fallback`] also for a query this evaluator
+    /// does not compile.
+    pub fn query(
+        &self,
+        query: &regorus::unstable::Query,
+        input: Option<Value>,
+        limits: &Limits,
+    ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
+        let names = ModuleNames::query();
+        let mut lowerer = Lowerer::new(Scope::new(&self.symbols, &names));
+        let compiled = lowerer
+            .open_query(&query.stmts, &[])
+            .map_err(|Unsupported(why)| Fault::Fallback(why))?;
+        let outputs: Vec<(String, u32)> = lowerer
+            .scope
+            .innermost()
+            .into_iter()
+            // As OPA, without the `$_` variables it generates.
+            .filter(|(name, _)| !name.starts_with('$'))
+            .collect();
+        let mut frame = vec![None; lowerer.scope.frame_size() as usize];
+        let mut machine = self.machine(input, limits);
+        let mut solutions = Vec::new();
+        machine.run(&compiled, &mut frame, &mut |_, f| {
+            let bindings = outputs
+                .iter()
+                .filter_map(|(name, slot)| Some((name.clone(), f[*slot as usize].clone()?)))
+                .collect();
+            solutions.push(bindings);
+            Ok(Flow::Continue)
+        })?;
+        Ok(Answer {
+            value: solutions,
+            prints: machine.take_prints(),
+        })
+    }
+
+    fn machine(&self, input: Option<Value>, limits: &Limits) -> Machine<'_> {
+        let deadline = Instant::now() + limits.timeout;
+        Machine::new(
+            &self.program,
+            &self.data,
+            input,
+            limits.strict_builtin_errors,
+            deadline,
+        )
+    }
+}
+
+/// True when base data holds something at `path` or a non-object along it, where a rule
+/// would have to merge with it.
+fn overlaps_data(data: &Value, path: &[String]) -> bool {
+    let mut at = data;
+    for name in path {
+        match at {
+            Value::Object(entries) => match entries.get(&Value::string(name)) {
+                Some(next) => at = next,
+                None => return false,
+            },
+            _ => return true,
+        }
+    }
+    true
+}
+
+fn lookup(collection: &Value, key: &Value) -> Option<Value> {
+    match collection {
+        Value::Object(entries) => entries.get(key).cloned(),
+        Value::Array(items) => {
+            let index = usize::try_from(key.as_number()?.as_i64()?).ok()?;
+            items.get(index).cloned()
+        }
+        Value::Set(members) => members.get(key).cloned(),
+        _ => None,
+    }
+}

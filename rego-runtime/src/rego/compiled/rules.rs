@@ -1,0 +1,138 @@
+//! Compiles every rule definition of a policy: its bodies (with `else` chains), head terms,
+//! parameters and `default` value.
+
+use regorus::unstable::{Module, Rule as AstRule, RuleBody};
+
+use super::Unsupported;
+use super::ir::{Body, Definition, Expr, Query, Rule, RuleKind};
+use super::lower::Lowerer;
+use super::scope::{Scope, pattern_names};
+use super::symbols::{Head, ModuleNames, Symbols, head};
+
+/// The compiled rules, indexed as `symbols` numbers them.
+pub(super) fn compile(
+    symbols: &Symbols,
+    modules: &[(ModuleNames, &Module)],
+) -> Result<Vec<Rule>, Unsupported> {
+    let mut rules: Vec<Rule> = symbols
+        .rules
+        .iter()
+        .map(|(path, kind)| Rule {
+            path: path.clone(),
+            kind: *kind,
+            definitions: Vec::new(),
+            default: None,
+        })
+        .collect();
+    for (names, module) in modules {
+        let package = names.package.as_deref().unwrap_or_default();
+        for rule in &module.policy {
+            let head = head(package, rule)?;
+            let id = symbols
+                .rule(&head.path)
+                .ok_or(Unsupported("a rule missing from the symbols"))?;
+            match rule.as_ref() {
+                AstRule::Default { .. } => {
+                    if rules[id].default.is_some() {
+                        return Err(Unsupported("two defaults for one rule"));
+                    }
+                    rules[id].default = Some(default_value(symbols, names, &head)?);
+                }
+                AstRule::Spec { bodies, .. } => {
+                    let definitions = definitions(symbols, names, &head, bodies)?;
+                    rules[id].definitions.extend(definitions);
+                }
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// A definition per body that is not an `else`; each `else` joins the chain before it.
+fn definitions(
+    symbols: &Symbols,
+    names: &ModuleNames,
+    head: &Head<'_>,
+    bodies: &[RuleBody],
+) -> Result<Vec<Definition>, Unsupported> {
+    if bodies.is_empty() {
+        let body = body(symbols, names, head, &[], head.value)?;
+        return Ok(vec![Definition { bodies: vec![body] }]);
+    }
+    let mut out: Vec<Definition> = Vec::new();
+    for rule_body in bodies {
+        if !rule_body.is_else {
+            let body = body(symbols, names, head, &rule_body.query.stmts, head.value)?;
+            out.push(Definition { bodies: vec![body] });
+            continue;
+        }
+        if !matches!(head.kind, RuleKind::Complete | RuleKind::Function) {
+            return Err(Unsupported("`else` on a partial rule"));
+        }
+        // An `else` without a value is `true`.
+        let value = rule_body.assign.as_ref().map(|a| a.value.as_ref());
+        let body = body(symbols, names, head, &rule_body.query.stmts, value)?;
+        out.last_mut()
+            .ok_or(Unsupported("`else` without a body before it"))?
+            .bodies
+            .push(body);
+    }
+    Ok(out)
+}
+
+fn body(
+    symbols: &Symbols,
+    names: &ModuleNames,
+    head: &Head<'_>,
+    stmts: &[regorus::unstable::LiteralStmt],
+    value: Option<&regorus::unstable::Expr>,
+) -> Result<Body, Unsupported> {
+    let mut lowerer = Lowerer::new(Scope::new(symbols, names));
+    lowerer.scope.push();
+    let mut params_names = Vec::new();
+    for arg in head.args {
+        pattern_names(arg, &mut params_names);
+    }
+    for name in params_names {
+        lowerer.scope.declare(name);
+    }
+    let mut hoisted = Vec::new();
+    let mut params = Vec::with_capacity(head.args.len());
+    for arg in head.args {
+        params.push(lowerer.pattern(arg, &mut hoisted)?);
+    }
+    if !hoisted.is_empty() {
+        return Err(Unsupported("a function parameter that iterates"));
+    }
+    let terms: Vec<&regorus::unstable::Expr> = head.key.into_iter().chain(value).collect();
+    let query = lowerer.open_query(stmts, &terms)?;
+    let key = head.key.map(|k| lowerer.head_term(k)).transpose()?;
+    let value = value.map(|v| lowerer.head_term(v)).transpose()?;
+    lowerer.scope.pop();
+    lowerer.scope.pop();
+    let first_solution_only =
+        key.is_none() && value.as_ref().is_none_or(|v| matches!(v, Expr::Const(_)));
+    Ok(Body {
+        params,
+        query: Query { steps: query.steps },
+        key,
+        value,
+        frame_size: lowerer.scope.frame_size(),
+        first_solution_only,
+    })
+}
+
+/// A `default` value: a constant.
+fn default_value(
+    symbols: &Symbols,
+    names: &ModuleNames,
+    head: &Head<'_>,
+) -> Result<crate::Value, Unsupported> {
+    let mut lowerer = Lowerer::new(Scope::new(symbols, names));
+    lowerer.scope.push();
+    let value = head.value.ok_or(Unsupported("a default without a value"))?;
+    match lowerer.head_term(value)? {
+        Expr::Const(value) => Ok(value),
+        _ => Err(Unsupported("a default value that is not a constant")),
+    }
+}
