@@ -167,14 +167,9 @@ impl Engine for RegoEngine {
     }
 
     fn prepare_input(&self, value: &Value) -> PreparedInput {
-        let mut memo = Memo::default();
-        let converted = memo.convert(value);
         PreparedInput {
             value: value.clone(),
-            engine_form: Arc::new(ConvertedInput {
-                value: converted,
-                memo: Arc::new(memo),
-            }),
+            engine_form: Arc::new(LazyInput::default()),
         }
     }
 }
@@ -186,10 +181,23 @@ struct ConvertedInput {
     memo: Arc<Memo>,
 }
 
+/// The regorus form of a prepared input, converted when a first evaluation falls to regorus
+/// (the compiled evaluator reads the input as it is).
+#[derive(Default)]
+struct LazyInput(std::sync::OnceLock<ConvertedInput>);
+
 impl ConvertedInput {
     /// This engine's form of `prepared`, if this engine prepared it.
     fn of(prepared: &PreparedInput) -> Option<&ConvertedInput> {
-        prepared.engine_form.downcast_ref()
+        let lazy: &LazyInput = prepared.engine_form.downcast_ref()?;
+        Some(lazy.0.get_or_init(|| {
+            let mut memo = Memo::default();
+            let value = memo.convert(&prepared.value);
+            ConvertedInput {
+                value,
+                memo: Arc::new(memo),
+            }
+        }))
     }
 }
 
