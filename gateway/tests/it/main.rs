@@ -3,6 +3,7 @@
 
 mod cli;
 mod client;
+mod compiled_evaluator;
 mod differential;
 mod gatekeeper;
 mod gatekeeper_conformance;
