@@ -217,6 +217,9 @@ pub struct PreparedRego {
     conflict_messages: ConflictMessages,
     /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
     compiled: Result<CompiledPolicy, Unsupported>,
+    /// Whether ad-hoc queries are Rego v1: as the last module's version, which is what
+    /// regorus's engine is left set to.
+    queries_v1: bool,
 }
 
 impl PreparedRego {
@@ -328,6 +331,10 @@ impl PreparedRego {
             decisions,
             conflict_messages: policies.conflict_messages,
             compiled: Err(Unsupported("not compiled")),
+            queries_v1: policies
+                .modules
+                .last()
+                .is_none_or(|m| m.rego_version == RegoVersion::V1),
         })
     }
 
@@ -351,7 +358,7 @@ impl PreparedRego {
                 .document(path, input, limits)
                 .map(|answer| (Outcome::Document(answer.value), answer.prints)),
             Entrypoint::Query(text) => {
-                let query = parse_query(&lowering::lower_query(text))?;
+                let query = parse_query(&lowering::lower_query(text), self.queries_v1)?;
                 compiled
                     .query(&query, input, limits)
                     .map(|answer| (Outcome::Bindings(answer.value), answer.prints))
@@ -421,7 +428,7 @@ impl PreparedRego {
             }
             Entrypoint::Query(query) => {
                 let query = lowering::lower_query(query);
-                check_query_syntax(&query)?;
+                check_query_syntax(&query, self.queries_v1)?;
                 let results = engine
                     .eval_query(query, false)
                     .map_err(|e| query_error(&e.to_string()))?;
@@ -698,34 +705,39 @@ fn query_text(path: &[PathSegment]) -> String {
     text
 }
 
-/// A query's syntax tree, when it parses.
-fn parse_query(query: &str) -> Option<regorus::unstable::Ref<regorus::unstable::Query>> {
-    let source = regorus::Source::from_contents_with_limits(
+/// A parser for a query, Rego v1 unless `v1` is false.
+fn query_parser(
+    source: &regorus::Source,
+    v1: bool,
+) -> anyhow::Result<regorus::unstable::Parser<'_>> {
+    let mut parser = regorus::unstable::Parser::new(source)?;
+    parser.set_max_col(LENGTH_LIMITS.max_col);
+    if v1 {
+        parser.enable_rego_v1()?;
+    }
+    Ok(parser)
+}
+
+fn query_source(query: &str) -> anyhow::Result<regorus::Source> {
+    regorus::Source::from_contents_with_limits(
         String::new(),
         query.to_string(),
         LENGTH_LIMITS.max_file_bytes,
         LENGTH_LIMITS.max_lines,
     )
-    .ok()?;
-    let mut parser = regorus::unstable::Parser::new(&source).ok()?;
-    parser.set_max_col(LENGTH_LIMITS.max_col);
-    parser.parse_user_query().ok()
+}
+
+/// A query's syntax tree, when it parses.
+fn parse_query(query: &str, v1: bool) -> Option<regorus::unstable::Ref<regorus::unstable::Query>> {
+    let source = query_source(query).ok()?;
+    query_parser(&source, v1).ok()?.parse_user_query().ok()
 }
 
 /// Parses a query alone first, so that syntax errors are reported as parse errors, located in
 /// the query (OPA names no file for it).
-fn check_query_syntax(query: &str) -> Result<(), Error> {
-    let parsed = regorus::Source::from_contents_with_limits(
-        String::new(),
-        query.to_string(),
-        LENGTH_LIMITS.max_file_bytes,
-        LENGTH_LIMITS.max_lines,
-    )
-    .and_then(|source| {
-        let mut parser = regorus::unstable::Parser::new(&source)?;
-        parser.set_max_col(LENGTH_LIMITS.max_col);
-        parser.parse_user_query().map(|_| ())
-    });
+fn check_query_syntax(query: &str, v1: bool) -> Result<(), Error> {
+    let parsed = query_source(query)
+        .and_then(|source| query_parser(&source, v1)?.parse_user_query().map(|_| ()));
     parsed.map_err(|e| {
         let mut problem = diagnostics::parse_problem(&e.to_string());
         if let Some(location) = &mut problem.location {

@@ -135,7 +135,8 @@ pub(super) enum Expr {
     /// A rule's whole value.
     Rule(RuleId),
     /// The document at a path that leads to rules (`data.lib` over packages `lib.a` and
-    /// `lib.b`): base data there merged with the values of the rules below it.
+    /// `lib.b`): base data there merged with the values of the rules below it, and an empty
+    /// object for every package or rule path below it where nothing is defined.
     Virtual {
         path: Vec<String>,
         rules: Vec<RuleId>,

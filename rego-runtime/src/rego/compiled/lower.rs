@@ -24,6 +24,12 @@ enum Pending<'a> {
     Unify(&'a Ast, &'a Ast),
 }
 
+/// A pending statement and its position in the query's source.
+struct Placed<'a> {
+    position: usize,
+    pending: Pending<'a>,
+}
+
 fn unsupported<T>(why: &'static str) -> Result<T, Unsupported> {
     Err(Unsupported(why))
 }
@@ -50,16 +56,19 @@ impl<'a> Lowerer<'a> {
     /// Places every statement: repeatedly the first one whose needs are met, as OPA does.
     fn schedule(&mut self, stmts: &'a [LiteralStmt]) -> Result<Vec<Step>, Unsupported> {
         let mut pending = Vec::new();
-        for stmt in stmts {
-            expand(stmt, &mut pending);
+        for (position, stmt) in stmts.iter().enumerate() {
+            expand(position, stmt, &mut pending);
         }
         let mut steps = Vec::new();
         while !pending.is_empty() {
             let mentions: Vec<Vec<Slot>> = pending
                 .iter()
-                .map(|p| match p {
-                    Pending::Statement(stmt) => self.scope.mentions(stmt),
-                    Pending::Unify(..) => Vec::new(),
+                .map(|p| {
+                    self.scope.set_position(p.position);
+                    match &p.pending {
+                        Pending::Statement(stmt) => self.scope.mentions(stmt),
+                        Pending::Unify(..) => Vec::new(),
+                    }
                 })
                 .collect();
             let ready = (0..pending.len()).find(|&i| {
@@ -69,7 +78,8 @@ impl<'a> Lowerer<'a> {
                     .filter(|(j, _)| *j != i)
                     .flat_map(|(_, m)| m.iter().copied())
                     .collect();
-                match &pending[i] {
+                self.scope.set_position(pending[i].position);
+                match &pending[i].pending {
                     Pending::Statement(stmt) => self.scope.statement_needs(stmt, &others),
                     Pending::Unify(lhs, rhs) => self.scope.unification_needs(lhs, rhs, &[]),
                 }
@@ -78,11 +88,14 @@ impl<'a> Lowerer<'a> {
             let Some(i) = ready else {
                 return unsupported("a body whose variables cannot all be bound");
             };
-            match pending.remove(i) {
+            let placed = pending.remove(i);
+            self.scope.set_position(placed.position);
+            match placed.pending {
                 Pending::Statement(stmt) => self.statement(stmt, &mut steps)?,
                 Pending::Unify(lhs, rhs) => self.unify(lhs, rhs, &mut steps)?,
             }
         }
+        self.scope.set_position(usize::MAX);
         Ok(steps)
     }
 
@@ -164,13 +177,13 @@ impl<'a> Lowerer<'a> {
                 self.scope.push();
                 let key = match key {
                     Some(key) => {
-                        let slot = self.scope.declare(key.text());
+                        let slot = self.scope.declare(key.text(), None);
                         self.scope.bind(slot);
                         Pattern::Bind(slot)
                     }
                     None => Pattern::Any,
                 };
-                let slot = self.scope.declare(value.text());
+                let slot = self.scope.declare(value.text(), None);
                 self.scope.bind(slot);
                 let body = self.open_query(&query.stmts, &[]);
                 self.scope.pop();
@@ -342,8 +355,16 @@ impl<'a> Lowerer<'a> {
                 Ok(fold(items, Value::set, Expr::Set))
             }
             Ast::Object { fields, .. } => {
-                let mut pairs = Vec::with_capacity(fields.len());
-                for (_, key, value) in fields {
+                // OPA builds an object literal in the order of its key terms, and a key equal
+                // to an earlier one replaces it (`ast.Object` keeps its keys sorted).
+                let mut generated = 0;
+                let mut ordered: Vec<_> = fields
+                    .iter()
+                    .map(|(_, k, v)| (key_term_order(k, &mut generated), k, v))
+                    .collect();
+                ordered.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut pairs = Vec::with_capacity(ordered.len());
+                for (_, key, value) in ordered {
                     pairs.push((self.expr(key, steps)?, self.expr(value, steps)?));
                 }
                 if pairs
@@ -528,7 +549,7 @@ impl<'a> Lowerer<'a> {
                     rest.next();
                 }
                 _ => {
-                    let rules = symbols.documents_below(&path).collect();
+                    let rules = symbols.rules_below(&path).collect();
                     let base = Expr::Virtual { path, rules };
                     return self.steps_from(base, Vec::new(), rest.collect(), steps);
                 }
@@ -613,7 +634,7 @@ impl<'a> Lowerer<'a> {
 }
 
 /// Splits `[a, b] = [c, d]` into `a = c` and `b = d`, so each pair is placed on its own.
-fn expand<'a>(stmt: &'a LiteralStmt, out: &mut Vec<Pending<'a>>) {
+fn expand<'a>(position: usize, stmt: &'a LiteralStmt, out: &mut Vec<Placed<'a>>) {
     if let Literal::Expr { expr, .. } = &stmt.literal
         && stmt.with_mods.is_empty()
         && let Ast::AssignExpr {
@@ -626,25 +647,63 @@ fn expand<'a>(stmt: &'a LiteralStmt, out: &mut Vec<Pending<'a>>) {
             (lhs.as_ref(), rhs.as_ref())
         && left.len() == right.len()
     {
-        split_arrays(left, right, out);
+        split_arrays(position, left, right, out);
         return;
     }
-    out.push(Pending::Statement(stmt));
+    out.push(Placed {
+        position,
+        pending: Pending::Statement(stmt),
+    });
 }
 
-fn split_arrays<'a>(left: &'a [AstRef<Ast>], right: &'a [AstRef<Ast>], out: &mut Vec<Pending<'a>>) {
+fn split_arrays<'a>(
+    position: usize,
+    left: &'a [AstRef<Ast>],
+    right: &'a [AstRef<Ast>],
+    out: &mut Vec<Placed<'a>>,
+) {
     for (l, r) in left.iter().zip(right) {
         match (l.as_ref(), r.as_ref()) {
             (Ast::Array { items: a, .. }, Ast::Array { items: b, .. }) if a.len() == b.len() => {
-                split_arrays(a, b, out)
+                split_arrays(position, a, b, out)
             }
-            (l, r) => out.push(Pending::Unify(l, r)),
+            (l, r) => out.push(Placed {
+                position,
+                pending: Pending::Unify(l, r),
+            }),
         }
     }
 }
 
 fn const_string(name: impl AsRef<str>) -> Expr {
     Expr::Const(Value::string(name))
+}
+
+/// Where OPA's term order puts an object literal's key: constants by type, then value;
+/// variables by name; other terms, which OPA's compiler first binds to generated variables
+/// (`__local0__`), as those.
+fn key_term_order(key: &Ast, generated: &mut usize) -> (u8, Option<Value>, String) {
+    match key {
+        Ast::String { value, .. }
+        | Ast::RawString { value, .. }
+        | Ast::Number { value, .. }
+        | Ast::Bool { value, .. }
+        | Ast::Null { value, .. } => {
+            let value = from_regorus(value);
+            let rank = match &value {
+                Some(Value::Null) => 0,
+                Some(Value::Bool(_)) => 1,
+                Some(Value::Number(_)) => 2,
+                _ => 3,
+            };
+            (rank, value, String::new())
+        }
+        Ast::Var { .. } => (4, None, var_name(key).unwrap_or_default().to_string()),
+        _ => {
+            *generated += 1;
+            (4, None, format!("__local{generated}__"))
+        }
+    }
 }
 
 /// `base[path...]`, merging into an index `base` already is.

@@ -475,6 +475,7 @@ impl<'p> Machine<'p> {
                     else {
                         return Ok(None);
                     };
+                    // Pairs come in OPA's order of their key terms: a later equal key wins.
                     entries.insert(k, v);
                 }
                 Some(Value::Object(Arc::new(entries)))
@@ -588,11 +589,26 @@ impl<'p> Machine<'p> {
         };
         let program = self.program;
         for &id in rules {
+            let rule = &program.rules[id];
+            let Some((name, parents)) = rule.path[path.len()..].split_last() else {
+                continue;
+            };
+            let Some(parent) = object_at(&mut document, parents) else {
+                return Err(Fault::Fallback("rules and base data overlap"));
+            };
+            if rule.kind == RuleKind::Function {
+                continue;
+            }
             let Some(value) = self.rule(id)? else {
                 continue;
             };
-            let relative = &program.rules[id].path[path.len()..];
-            if !insert(&mut document, relative, value) {
+            let Value::Object(entries) = parent else {
+                return Err(Fault::Fallback("rules and base data overlap"));
+            };
+            if Arc::make_mut(entries)
+                .insert(Value::string(name), value)
+                .is_some()
+            {
                 return Err(Fault::Fallback("rules and base data overlap"));
             }
         }
@@ -666,25 +682,19 @@ fn child<'v>(collection: &'v Value, key: &Value) -> Option<&'v Value> {
     }
 }
 
-/// `document` with `value` at `path` (objects made where missing); false on a collision.
-fn insert(document: &mut Value, path: &[String], value: Value) -> bool {
+/// The object at `path` inside `document`, made empty where missing; `None` where something
+/// other than an object is in the way.
+fn object_at<'d>(document: &'d mut Value, path: &[String]) -> Option<&'d mut Value> {
     let Some((first, rest)) = path.split_first() else {
-        return false;
+        return matches!(document, Value::Object(_)).then_some(document);
     };
     let Value::Object(entries) = document else {
-        return false;
+        return None;
     };
-    let entries = Arc::make_mut(entries);
-    let key = Value::string(first);
-    if rest.is_empty() {
-        if entries.contains_key(&key) {
-            return false;
-        }
-        entries.insert(key, value);
-        return true;
-    }
-    let next = entries.entry(key).or_insert_with(Value::empty_object);
-    insert(next, rest, value)
+    let next = Arc::make_mut(entries)
+        .entry(Value::string(first))
+        .or_insert_with(Value::empty_object);
+    object_at(next, rest)
 }
 
 /// `input` with `value` at `path` (`with input.a.b as value`), objects made where missing.

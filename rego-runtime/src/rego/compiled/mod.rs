@@ -115,7 +115,7 @@ impl CompiledPolicy {
                     rest.next();
                 }
                 _ => {
-                    let rules: Vec<usize> = self.symbols.documents_below(&names).collect();
+                    let rules: Vec<usize> = self.symbols.rules_below(&names).collect();
                     let mut frame = Vec::new();
                     let virtual_document = Expr::Virtual {
                         path: names.clone(),
@@ -153,9 +153,12 @@ impl CompiledPolicy {
     ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
         let names = ModuleNames::query();
         let mut lowerer = Lowerer::new(Scope::new(&self.symbols, &names));
-        let compiled = lowerer
+        let mut compiled = lowerer
             .open_query(&query.stmts, &[])
             .map_err(|Unsupported(why)| Fault::Fallback(why))?;
+        if lowerer.scope.innermost().is_empty() {
+            answer_with_value(&mut compiled);
+        }
         let outputs: Vec<(String, u32)> = lowerer
             .scope
             .innermost()
@@ -189,6 +192,27 @@ impl CompiledPolicy {
             limits.strict_builtin_errors,
             deadline,
         )
+    }
+}
+
+/// A query of one expression without variables (`1 == 2`, `data.p with input as {}`) has a
+/// result whenever the expression is defined, `false` included, as OPA's query API answers;
+/// a test would drop it.
+fn answer_with_value(query: &mut ir::Query) {
+    let steps = match query.steps.as_mut_slice() {
+        [ir::Step::WithInput { body, .. }] => &mut body.steps,
+        _ => &mut query.steps,
+    };
+    if let [step @ ir::Step::Test(_)] = steps.as_mut_slice() {
+        let ir::Step::Test(expr) =
+            std::mem::replace(step, ir::Step::Test(Expr::Const(Value::Null)))
+        else {
+            return;
+        };
+        *step = ir::Step::Bind {
+            pattern: ir::Pattern::Any,
+            value: expr,
+        };
     }
 }
 

@@ -94,7 +94,7 @@ fn body(
         pattern_names(arg, &mut params_names);
     }
     for name in params_names {
-        lowerer.scope.declare(name);
+        lowerer.scope.declare(name, None);
     }
     let mut hoisted = Vec::new();
     let mut params = Vec::with_capacity(head.args.len());

@@ -31,12 +31,30 @@ pub(super) enum Callee {
     Print,
 }
 
+/// The variables of one query nested in a frame.
+#[derive(Default)]
+struct Level {
+    names: HashMap<String, Variable>,
+    /// The statement (in source order) being placed or compiled: a variable that a later
+    /// statement declares (`:=`, `some`) is not yet in scope for it, so a comprehension
+    /// written before `x := 2` has an `x` of its own, as in OPA.
+    position: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Variable {
+    slot: Slot,
+    /// The statement that declares it; `None` for variables bound by unification, function
+    /// parameters and `every` variables, which the whole query sees.
+    declared_at: Option<usize>,
+}
+
 /// The variables of one frame.
 pub(super) struct Scope<'a> {
     pub symbols: &'a Symbols,
     names: &'a ModuleNames,
     /// Innermost query last.
-    levels: Vec<HashMap<String, Slot>>,
+    levels: Vec<Level>,
     bound: Vec<bool>,
     /// The name of each slot, for the bindings a query answers with.
     slot_names: Vec<Option<String>>,
@@ -60,7 +78,18 @@ impl<'a> Scope<'a> {
 
     /// Enters a nested query.
     pub fn push(&mut self) {
-        self.levels.push(HashMap::new());
+        self.levels.push(Level {
+            names: HashMap::new(),
+            position: usize::MAX,
+        });
+    }
+
+    /// Marks statement `position` (in source order) of the innermost query as the one being
+    /// placed or compiled; `usize::MAX` for what comes after them all (a rule's head).
+    pub fn set_position(&mut self, position: usize) {
+        if let Some(level) = self.levels.last_mut() {
+            level.position = position;
+        }
     }
 
     /// Leaves the innermost query; its variables' slots stay allocated.
@@ -75,15 +104,18 @@ impl<'a> Scope<'a> {
         (self.bound.len() - 1) as Slot
     }
 
-    /// Declares `name` in the innermost query, shadowing any outer variable of that name.
-    pub fn declare(&mut self, name: &str) -> Slot {
-        if let Some(&slot) = self.levels.last().and_then(|level| level.get(name)) {
-            return slot;
+    /// Declares `name` in the innermost query, shadowing any outer variable of that name,
+    /// from statement `declared_at` on (`None`: for the whole query).
+    pub fn declare(&mut self, name: &str, declared_at: Option<usize>) -> Slot {
+        if let Some(known) = self.levels.last().and_then(|level| level.names.get(name)) {
+            return known.slot;
         }
         let slot = self.temporary();
         self.slot_names[slot as usize] = Some(name.to_string());
         if let Some(level) = self.levels.last_mut() {
-            level.insert(name.to_string(), slot);
+            level
+                .names
+                .insert(name.to_string(), Variable { slot, declared_at });
         }
         slot
     }
@@ -92,7 +124,13 @@ impl<'a> Scope<'a> {
     pub fn innermost(&self) -> Vec<(String, Slot)> {
         self.levels
             .last()
-            .map(|level| level.iter().map(|(n, s)| (n.clone(), *s)).collect())
+            .map(|level| {
+                level
+                    .names
+                    .iter()
+                    .map(|(name, v)| (name.clone(), v.slot))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -121,8 +159,10 @@ impl<'a> Scope<'a> {
     /// What `name` means here.
     pub fn resolve(&self, name: &str) -> Name {
         for level in self.levels.iter().rev() {
-            if let Some(&slot) = level.get(name) {
-                return Name::Local(slot);
+            if let Some(variable) = level.names.get(name)
+                && variable.declared_at.is_none_or(|at| at <= level.position)
+            {
+                return Name::Local(variable.slot);
             }
         }
         match name {
@@ -203,11 +243,12 @@ impl<'a> Scope<'a> {
     /// `:=`), then every other free name it uses outside nested queries. `extra` are terms
     /// compiled in the same query (a rule's head).
     pub fn declare_query(&mut self, stmts: &[LiteralStmt], extra: &[&Ast]) {
-        for stmt in stmts {
+        self.set_position(usize::MAX);
+        for (at, stmt) in stmts.iter().enumerate() {
             match &stmt.literal {
                 Literal::SomeVars { vars, .. } => {
                     for var in vars {
-                        self.declare(var.text());
+                        self.declare(var.text(), Some(at));
                     }
                 }
                 Literal::SomeIn { key, value, .. } => {
@@ -217,7 +258,7 @@ impl<'a> Scope<'a> {
                     }
                     pattern_names(value, &mut names);
                     for name in names {
-                        self.declare(name);
+                        self.declare(name, Some(at));
                     }
                 }
                 Literal::Expr { expr, .. } => {
@@ -230,7 +271,7 @@ impl<'a> Scope<'a> {
                         let mut names = Vec::new();
                         pattern_names(lhs, &mut names);
                         for name in names {
-                            self.declare(name);
+                            self.declare(name, Some(at));
                         }
                     }
                 }
@@ -246,7 +287,7 @@ impl<'a> Scope<'a> {
         }
         for name in used {
             if name != "_" && self.resolve(name) == Name::Free {
-                self.declare(name);
+                self.declare(name, None);
             }
         }
     }

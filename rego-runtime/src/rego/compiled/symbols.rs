@@ -260,17 +260,13 @@ impl Symbols {
         self.prefixes.contains(path)
     }
 
-    /// Every non-function rule strictly below `prefix`.
-    pub fn documents_below<'s>(
-        &'s self,
-        prefix: &'s [String],
-    ) -> impl Iterator<Item = RuleId> + 's {
+    /// Every rule strictly below `prefix`, functions included: a package's document has an
+    /// object for every package and rule path inside it, even where nothing is defined.
+    pub fn rules_below<'s>(&'s self, prefix: &'s [String]) -> impl Iterator<Item = RuleId> + 's {
         self.rules
             .iter()
             .enumerate()
-            .filter(move |(_, (path, kind))| {
-                *kind != RuleKind::Function && path.len() > prefix.len() && path.starts_with(prefix)
-            })
+            .filter(move |(_, (path, _))| path.len() > prefix.len() && path.starts_with(prefix))
             .map(|(id, _)| id)
     }
 }
