@@ -46,6 +46,9 @@ pub struct Config {
     pub inventory: Vec<PathBuf>,
     /// Decisions kept per snapshot for repeated inputs of deterministic policies; 0 is off.
     pub decision_cache_entries: usize,
+    /// Whether the Rego engine runs policies on its compiled evaluator where it can (on by
+    /// default; off, regorus evaluates everything).
+    pub compiled_evaluator: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +107,11 @@ impl Config {
                     format!("decision_cache.max_entries must be a number of entries, got {value}")
                 })?,
         };
+        let compiled_evaluator = match lookup(&tree, "compiled_evaluator") {
+            None => true,
+            Some(Json::Bool(on)) => *on,
+            Some(other) => bail!("compiled_evaluator must be true or false, got {other}"),
+        };
         let body_limits = BodyLimits {
             max_bytes: size(&tree, "server.decoding.max_length", DEFAULT_MAX_BODY_BYTES)?,
             max_gzip_bytes: size(
@@ -131,6 +139,7 @@ impl Config {
             gatekeeper: args.gatekeeper.clone(),
             inventory: args.inventory.clone(),
             decision_cache_entries,
+            compiled_evaluator,
         })
     }
 }
@@ -219,6 +228,7 @@ mod tests {
         assert_eq!(config.default_decision, "/system/main");
         assert_eq!(config.body_limits.max_bytes, 256 << 20);
         assert_eq!(config.evaluation_timeout, Duration::from_secs(5));
+        assert!(config.compiled_evaluator);
     }
 
     #[test]
@@ -230,8 +240,11 @@ mod tests {
             "server.decoding.max_length=1024",
             "--set",
             "evaluation_timeout=250ms",
+            "--set",
+            "compiled_evaluator=false",
         ])
         .expect("config");
+        assert!(!config.compiled_evaluator);
         assert_eq!(config.default_decision, "/authz/allow");
         assert_eq!(config.body_limits.max_bytes, 1024);
         assert_eq!(config.evaluation_timeout, Duration::from_millis(250));
@@ -241,6 +254,12 @@ mod tests {
     fn bad_values_are_named() {
         let error = config(&["--set", "server.decoding.max_length=lots"]).expect_err("bad size");
         assert!(error.to_string().contains("server.decoding.max_length"));
+        let error = config(&["--set", "compiled_evaluator=sometimes"]).expect_err("bad switch");
+        assert!(
+            error
+                .to_string()
+                .contains("compiled_evaluator must be true or false")
+        );
         assert!(config(&["--tls-cert-file", "x.pem"]).is_err());
     }
 }

@@ -47,7 +47,9 @@ use store::Store;
 /// # Errors
 /// Only if the engine cannot start.
 pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
-    let store = Store::new(Arc::new(RegoEngine::new(config.decision_cache_entries)))?;
+    let engine = RegoEngine::new(config.decision_cache_entries)
+        .with_compiled_evaluator(config.compiled_evaluator);
+    let store = Store::new(Arc::new(engine))?;
     let mut loader =
         BundleLoader::new(&config.bundles, config.default_rego_version).with_gatekeeper(
             gatekeeper::loader::GatekeeperLoader::new(&config.gatekeeper, &config.inventory),

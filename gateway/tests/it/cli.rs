@@ -165,6 +165,10 @@ fn bad_flags_are_refused_with_a_message() {
             "must be given together",
         ),
         (
+            vec!["run", "--set", "compiled_evaluator=maybe"],
+            "compiled_evaluator must be true or false",
+        ),
+        (
             vec!["run", "--addr", "256.0.0.1:1"],
             "listening on 256.0.0.1:1",
         ),

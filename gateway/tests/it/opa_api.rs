@@ -327,3 +327,29 @@ fn policy_writes_that_break_compilation_leave_the_store_unchanged() {
         "{\"result\":1}\n"
     );
 }
+
+#[test]
+fn the_compiled_evaluator_can_be_turned_off() {
+    // `some x in 5` iterates over nothing in OPA: the compiled evaluator answers undefined,
+    // regorus (alone, with the evaluator off) raises an error instead.
+    let policy = "package scalar\n\np if some x in input.n\n";
+    for (switch, status) in [("true", 200), ("false", 500)] {
+        let gateway = Gateway::start(&["--set", &format!("compiled_evaluator={switch}")]);
+        assert_eq!(gateway.send("PUT", "/v1/policies/p", policy).status, 200);
+        let reply = gateway.send("POST", "/v1/data/scalar/p", r#"{"input": {"n": 5}}"#);
+        assert_eq!(
+            reply.status,
+            status,
+            "compiled_evaluator={switch}: {}",
+            reply.text()
+        );
+        if status == 200 {
+            assert_eq!(
+                reply.json().get("result"),
+                None,
+                "undefined: {}",
+                reply.text()
+            );
+        }
+    }
+}
