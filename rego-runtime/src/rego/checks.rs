@@ -3,7 +3,7 @@
 //! undefined function f`, and a rule or function that depends on itself is
 //! `rego_recursion_error` (regorus would recurse until the stack overflows).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use std::collections::BTreeSet;
 
@@ -426,8 +426,9 @@ pub fn recursion(engine: &mut regorus::Engine) -> Vec<Problem> {
     }
     let mut problems = Vec::new();
     let mut reported = HashSet::new();
+    let cyclic = on_cycles(&graph);
     for (start, (location, _)) in &graph {
-        if reported.contains(start) {
+        if reported.contains(start) || !cyclic.contains(start.as_str()) {
             continue;
         }
         if let Some(cycle) = find_cycle(&graph, start) {
@@ -440,6 +441,71 @@ pub fn recursion(engine: &mut regorus::Engine) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// The rules that lie on some cycle (Kosaraju's strongly connected components, iteratively so
+/// that long chains of rules cost neither quadratic time nor stack), so that the shortest
+/// cycle is searched from those rules only.
+fn on_cycles(graph: &BTreeMap<String, (Location, BTreeSet<String>)>) -> HashSet<&str> {
+    let edges = |node: &str| -> Vec<&str> {
+        graph
+            .get(node)
+            .map(|(_, to)| {
+                to.iter()
+                    .map(String::as_str)
+                    .filter(|t| graph.contains_key(*t))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // First pass: nodes in order of finishing a depth-first search.
+    let mut finished = Vec::with_capacity(graph.len());
+    let mut visited = HashSet::new();
+    for start in graph.keys().map(String::as_str) {
+        if !visited.insert(start) {
+            continue;
+        }
+        let mut stack = vec![(start, edges(start), 0)];
+        while let Some((node, next, at)) = stack.last_mut() {
+            if let Some(&to) = next.get(*at) {
+                *at += 1;
+                if visited.insert(to) {
+                    stack.push((to, edges(to), 0));
+                }
+            } else {
+                finished.push(*node);
+                stack.pop();
+            }
+        }
+    }
+    // Second pass, on the reversed graph in reverse finishing order: one component per tree.
+    let mut reversed: HashMap<&str, Vec<&str>> = HashMap::new();
+    for node in graph.keys().map(String::as_str) {
+        for to in edges(node) {
+            reversed.entry(to).or_default().push(node);
+        }
+    }
+    let mut assigned = HashSet::new();
+    let mut cyclic = HashSet::new();
+    for &root in finished.iter().rev() {
+        if !assigned.insert(root) {
+            continue;
+        }
+        let mut component = vec![root];
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            for &from in reversed.get(node).into_iter().flatten() {
+                if assigned.insert(from) {
+                    component.push(from);
+                    stack.push(from);
+                }
+            }
+        }
+        if component.len() > 1 || edges(root).contains(&root) {
+            cyclic.extend(component);
+        }
+    }
+    cyclic
 }
 
 /// The shortest path from `start` back to itself, as `[start, ..., start]`.

@@ -214,6 +214,30 @@ pub fn row_col(source: &str, offset: usize) -> (u32, u32) {
     )
 }
 
+/// Where each line of a source starts, to locate many offsets without rescanning.
+pub struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub fn new(source: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+
+    /// As [`row_col`], in time logarithmic in the number of lines (plus the column's width).
+    pub fn row_col(&self, source: &str, offset: usize) -> (u32, u32) {
+        let offset = offset.min(source.len());
+        let line = self.starts.partition_point(|&start| start <= offset) - 1;
+        let col = source[self.starts[line]..offset].chars().count() + 1;
+        (
+            u32::try_from(line + 1).unwrap_or(u32::MAX),
+            u32::try_from(col).unwrap_or(u32::MAX),
+        )
+    }
+}
+
 /// True when a line ends between two tokens.
 pub(super) fn line_break(source: &str, before: &Token, after: &Token) -> bool {
     source[before.end..after.start].contains('\n')
@@ -259,5 +283,16 @@ mod tests {
     #[test]
     fn rows_and_columns_are_one_based() {
         assert_eq!(row_col("ab\ncd", 4), (2, 2));
+        let source = "ab\ncd\n\néf";
+        let lines = Lines::new(source);
+        for offset in 0..=source.len() {
+            if source.is_char_boundary(offset) {
+                assert_eq!(
+                    lines.row_col(source, offset),
+                    row_col(source, offset),
+                    "{offset}"
+                );
+            }
+        }
     }
 }

@@ -261,12 +261,9 @@ fn head_path(source: &str, tokens: &[Token]) -> Vec<String> {
 fn split_statements(source: &str, tokens: &[Token]) -> Vec<std::ops::Range<usize>> {
     let mut starts = Vec::new();
     let mut depth: i32 = 0;
-    let mut last_row = 0;
     for (i, token) in tokens.iter().enumerate() {
         let text = token.text(source);
-        let (row, _) = lexer::row_col(source, token.start);
-        let first_on_line = row != last_row;
-        last_row = row;
+        let first_on_line = i == 0 || lexer::line_break(source, &tokens[i - 1], token);
         if depth == 0 && first_on_line && (i == 0 || !continues(source, tokens, i)) {
             starts.push(i);
         }
@@ -692,24 +689,22 @@ fn rename_comprehension_shadows(source: &str, tokens: &[Token], edits: &mut Vec<
             && (i < 2
                 || match tokens[i - 2].text(source) {
                     "." => false,
-                    "]" | ")" => {
-                        lexer::row_col(source, tokens[i - 2].start).0
-                            != lexer::row_col(source, target.start).0
-                    }
+                    "]" | ")" => lexer::line_break(source, &tokens[i - 2], &target),
                     _ => true,
                 });
         if !plain_target || name == "_" {
             continue;
         }
         // The right-hand side: up to the end of its line at its own depth.
-        let (row, _) = lexer::row_col(source, token.start);
         let mut depth = 0i32;
         let mut end = i + 1;
+        let mut next_line = false;
         while end < tokens.len() {
             let text = tokens[end].text(source);
-            if depth == 0
-                && (lexer::row_col(source, tokens[end].start).0 != row || matches!(text, ";" | "}"))
-            {
+            next_line |= lexer::line_break(source, &tokens[end - 1], &tokens[end]);
+            // A rule head's value ends where its body begins (`p := v if {`, `p := v {`).
+            let body = text == "if" || (text == "{" && end > i + 1);
+            if depth == 0 && (next_line || body || matches!(text, ";" | "}")) {
                 break;
             }
             match text {
@@ -720,13 +715,11 @@ fn rename_comprehension_shadows(source: &str, tokens: &[Token], edits: &mut Vec<
             end += 1;
         }
         for j in i + 1..end {
-            let inside_comprehension =
-                enclosing_comprehension(source, &tokens[i + 1..end], j - (i + 1));
             let candidate = tokens[j];
-            if inside_comprehension
-                && candidate.kind == Kind::Ident
+            if candidate.kind == Kind::Ident
                 && candidate.text(source) == name
                 && !matches!(tokens[j - 1].text(source), ".")
+                && enclosing_comprehension(source, &tokens[i + 1..end], j - (i + 1))
             {
                 edits.push(Edit {
                     start: candidate.start,
@@ -778,12 +771,13 @@ pub(super) fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
     let mut text = String::with_capacity(source.len() + 64);
     let mut shifts = Vec::with_capacity(edits.len());
     let mut at = 0;
+    let lines = lexer::Lines::new(source);
     for edit in edits {
         if edit.start < at {
             continue;
         }
         text.push_str(&source[at..edit.start]);
-        let (row, col) = lexer::row_col(source, edit.start);
+        let (row, col) = lines.row_col(source, edit.start);
         shifts.push(Shift {
             row,
             col,
