@@ -26,9 +26,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
-        Command::Verify(args) => return gateway::gatekeeper::verify::main(&args),
-        Command::Test(args) => return gateway::gatekeeper::test_command::main(&args),
-        Command::Conformance(args) => return gateway::commands::conformance::main(&args),
+        // These evaluate on the calling thread, which must have an evaluation's stack.
+        Command::Verify(args) => {
+            return on_evaluation_stack(move || gateway::gatekeeper::verify::main(&args));
+        }
+        Command::Test(args) => {
+            return on_evaluation_stack(move || gateway::gatekeeper::test_command::main(&args));
+        }
+        Command::Conformance(args) => {
+            return on_evaluation_stack(move || gateway::commands::conformance::main(&args));
+        }
         Command::Builtins(args) => return gateway::commands::builtins::main(&args),
     };
     match result {
@@ -40,11 +47,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Runs `command` on a thread with the stack evaluations need (the main thread has 8 MiB).
+fn on_evaluation_stack(command: impl FnOnce() -> ExitCode + Send + 'static) -> ExitCode {
+    std::thread::Builder::new()
+        .name("main".to_string())
+        .stack_size(rego_runtime::limits::EVALUATION_STACK_BYTES)
+        .spawn(command)
+        .map_or(ExitCode::FAILURE, |thread| {
+            thread.join().unwrap_or(ExitCode::FAILURE)
+        })
+}
+
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let config = Config::from_args(args)?;
     logging::init(config.log_level, config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Requests are evaluated on the runtime's threads.
+        .thread_stack_size(rego_runtime::limits::EVALUATION_STACK_BYTES)
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {

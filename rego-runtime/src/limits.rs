@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// The stack a thread that evaluates policies should have: both evaluators recurse as deep
+/// as a policy nests (a body of 20,000 statements needs ~30 MiB in regorus). Only the pages
+/// used are ever touched.
+pub const EVALUATION_STACK_BYTES: usize = 64 << 20;
+
 /// The time an evaluation may take unless configured otherwise.
 pub const DEFAULT_EVALUATION_TIMEOUT: Duration = Duration::from_secs(5);
 

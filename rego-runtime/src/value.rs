@@ -224,11 +224,16 @@ impl Value {
         self.as_object()?.get(&Value::string(key))
     }
 
-    /// Parses JSON text into a value.
+    /// Parses JSON text into a value. Integers beyond 64 bits keep every digit, as OPA keeps
+    /// them (serde_json alone would read them as floats).
     ///
     /// # Errors
     /// The parser's message when the text is not JSON.
     pub fn from_json(text: &str) -> Result<Value, serde_json::Error> {
+        if has_long_digit_run(text) {
+            let raw: &serde_json::value::RawValue = serde_json::from_str(text)?;
+            return exact_from_raw(raw);
+        }
         serde_json::from_str(text)
     }
 
@@ -247,6 +252,47 @@ impl Value {
             Value::Object(_) => 5,
             Value::Set(_) => 6,
         }
+    }
+}
+
+/// True when `text` has 19 digits in a row somewhere: a number that may not fit 64 bits.
+fn has_long_digit_run(text: &str) -> bool {
+    let mut run = 0;
+    text.bytes().any(|b| {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        run >= 19
+    })
+}
+
+/// A JSON value read member by member, so that each number is read from its own text.
+fn exact_from_raw(raw: &serde_json::value::RawValue) -> Result<Value, serde_json::Error> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            // A later duplicate key wins, as in the plain reader.
+            let members: BTreeMap<String, &serde_json::value::RawValue> =
+                serde_json::from_str(text)?;
+            let mut entries = BTreeMap::new();
+            for (key, member) in members {
+                entries.insert(Value::String(Arc::from(key)), exact_from_raw(member)?);
+            }
+            Ok(Value::Object(Arc::new(entries)))
+        }
+        Some(b'[') => {
+            let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(text)?;
+            let items = items
+                .into_iter()
+                .map(exact_from_raw)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Value::array(items))
+        }
+        Some(b'-' | b'0'..=b'9') if !text.contains(['.', 'e', 'E']) => {
+            Ok(Value::Number(match text.parse::<i128>() {
+                Ok(i) => Number::Int(i),
+                Err(_) => Number::Big(Arc::from(text)),
+            }))
+        }
+        _ => serde_json::from_str(text),
     }
 }
 
@@ -492,6 +538,19 @@ mod tests {
         for pair in ordered.windows(2) {
             assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
         }
+    }
+
+    #[test]
+    fn long_integers_keep_their_digits() {
+        let text = r#"{"a": [100000000000000000000, -9223372036854775809, 1.5],
+            "b": {"c": 123456789012345678901234567890123456789012, "d": "12345678901234567890"},
+            "k": 1, "k": 2}"#;
+        let value = Value::from_json(text).expect("json");
+        assert_eq!(
+            value.to_json(),
+            r#"{"a":[100000000000000000000,-9223372036854775809,1.5],"b":{"c":123456789012345678901234567890123456789012,"d":"12345678901234567890"},"k":2}"#
+        );
+        assert!(Value::from_json("[12345678901234567890,").is_err());
     }
 
     #[test]

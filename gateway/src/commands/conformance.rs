@@ -200,6 +200,7 @@ impl InProcessGateway {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
+                .thread_stack_size(rego_runtime::limits::EVALUATION_STACK_BYTES)
                 .build()
             {
                 Ok(runtime) => runtime,

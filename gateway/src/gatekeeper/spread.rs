@@ -19,10 +19,6 @@ use super::templates::CompiledTemplate;
 /// work over costs microseconds, about what one small template costs.
 pub const PARALLEL_MIN_TEMPLATES: usize = 8;
 
-/// Stack of a helper thread: as much as the main thread has, so that deeply recursive Rego
-/// does not fail on a helper where it would pass on the caller.
-const HELPER_STACK: usize = 8 << 20;
-
 type Outcome = Result<Evaluation, EngineError>;
 
 /// Runs every template's hook on `input`; the result at `i` is `templates[i]`'s. `helpers`
@@ -168,7 +164,7 @@ fn pool() -> &'static Pool {
             // A helper that cannot start is one fewer; with none the caller does all the work.
             let _ = std::thread::Builder::new()
                 .name(format!("review-helper-{n}"))
-                .stack_size(HELPER_STACK)
+                .stack_size(rego_runtime::limits::EVALUATION_STACK_BYTES)
                 .spawn(move || work(&queue, &waiting));
         }
         Pool {

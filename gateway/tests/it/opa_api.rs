@@ -353,3 +353,26 @@ fn the_compiled_evaluator_can_be_turned_off() {
         }
     }
 }
+
+#[test]
+fn policies_nested_too_deep_fail_their_request_and_the_server_stays_up() {
+    let gateway = Gateway::start(&[]);
+    let mut chain = String::from("package deep\n\n");
+    for i in 0..6000 {
+        chain.push_str(&format!("r{i} := r{} + 1\n", i + 1));
+    }
+    chain.push_str("r6000 := 0\n");
+    assert_eq!(gateway.send("PUT", "/v1/policies/deep", &chain).status, 200);
+    let reply = gateway.send("POST", "/v1/data/deep/r0", "{}");
+    assert_eq!(reply.status, 500, "{}", reply.text());
+    assert_eq!(reply.json()["errors"][0]["code"], "eval_internal_error");
+    assert!(
+        reply.text().contains("nests queries deeper than"),
+        "{}",
+        reply.text()
+    );
+    // A shallower chain of the same shape answers.
+    let reply = gateway.send("POST", "/v1/data/deep/r3000", "{}");
+    assert_eq!(reply.json()["result"], 3000);
+    assert_eq!(gateway.send("GET", "/health", "").status, 200);
+}

@@ -45,6 +45,7 @@ impl Gateway {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
+                .thread_stack_size(rego_runtime::limits::EVALUATION_STACK_BYTES)
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {

@@ -371,6 +371,14 @@ impl PreparedRego {
                 message: "caller cancelled query execution".to_string(),
                 location: None,
             }))),
+            Err(Fault::TooDeep) => Some(Err(Error::Evaluation(Problem {
+                code: "eval_internal_error",
+                message: format!(
+                    "the policy nests queries deeper than {} levels",
+                    super::compiled::MAX_NESTING
+                ),
+                location: None,
+            }))),
             Err(Fault::Fallback(why)) => {
                 tracing::debug!("evaluation left to regorus: {why}");
                 None

@@ -2,4 +2,5 @@
 
 mod builtins;
 mod capabilities;
+mod compiled_evaluator;
 mod rego_engine;

@@ -140,6 +140,8 @@ pub(super) enum Expr {
     Virtual {
         path: Vec<String>,
         rules: Vec<RuleId>,
+        /// Packages below `path`, as paths relative to it.
+        packages: Vec<Vec<String>>,
     },
     /// `base[a][b]...`: undefined when any step is missing.
     Index {

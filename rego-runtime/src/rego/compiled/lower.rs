@@ -5,8 +5,11 @@ use regorus::unstable::{
     ArithOp, AssignOp, BinOp, BoolOp, Expr as Ast, Literal, LiteralStmt, Ref as AstRef,
 };
 
+use std::collections::HashMap;
+
 use super::Unsupported;
 use super::ir::{Compare, Expr, Pattern, Query, RuleKind, Slot, Step};
+use super::negation;
 use super::scope::{Callee, Name, Scope};
 use super::symbols::{Segment, flatten, static_path, var_name};
 use crate::Value;
@@ -16,6 +19,14 @@ use crate::rego::convert::from_regorus;
 /// Compiles the queries and terms of one frame.
 pub(super) struct Lowerer<'a> {
     pub scope: Scope<'a>,
+    /// Terms already evaluated into a slot, by the address of their syntax node: the
+    /// operands of a negated expression, evaluated before the negation (see [`negation`]).
+    evaluated: HashMap<usize, Slot>,
+}
+
+/// A syntax node's identity while its tree lives.
+fn address(expr: &Ast) -> usize {
+    std::ptr::from_ref(expr).addr()
 }
 
 /// A statement still to be placed; `lhs = rhs` between two arrays is split per element.
@@ -36,7 +47,10 @@ fn unsupported<T>(why: &'static str) -> Result<T, Unsupported> {
 
 impl<'a> Lowerer<'a> {
     pub fn new(scope: Scope<'a>) -> Lowerer<'a> {
-        Lowerer { scope }
+        Lowerer {
+            scope,
+            evaluated: HashMap::new(),
+        }
     }
 
     /// Compiles `stmts` as a query nested in the current one (its own variables in a new
@@ -59,28 +73,32 @@ impl<'a> Lowerer<'a> {
         for (position, stmt) in stmts.iter().enumerate() {
             expand(position, stmt, &mut pending);
         }
+        // The slots each statement mentions, for a negation to wait for the statements that
+        // bind its variables.
+        let mut mentions: Vec<Vec<Slot>> = pending
+            .iter()
+            .map(|p| {
+                self.scope.set_position(p.position);
+                match &p.pending {
+                    Pending::Statement(stmt) => self.scope.mentions(stmt),
+                    Pending::Unify(..) => Vec::new(),
+                }
+            })
+            .collect();
         let mut steps = Vec::new();
         while !pending.is_empty() {
-            let mentions: Vec<Vec<Slot>> = pending
-                .iter()
-                .map(|p| {
-                    self.scope.set_position(p.position);
-                    match &p.pending {
-                        Pending::Statement(stmt) => self.scope.mentions(stmt),
-                        Pending::Unify(..) => Vec::new(),
-                    }
-                })
-                .collect();
             let ready = (0..pending.len()).find(|&i| {
-                let others: Vec<Slot> = mentions
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| *j != i)
-                    .flat_map(|(_, m)| m.iter().copied())
-                    .collect();
+                let mentioned_elsewhere = |slot: Slot| {
+                    mentions
+                        .iter()
+                        .enumerate()
+                        .any(|(j, m)| j != i && m.contains(&slot))
+                };
                 self.scope.set_position(pending[i].position);
                 match &pending[i].pending {
-                    Pending::Statement(stmt) => self.scope.statement_needs(stmt, &others),
+                    Pending::Statement(stmt) => {
+                        self.scope.statement_needs(stmt, &mentioned_elsewhere)
+                    }
                     Pending::Unify(lhs, rhs) => self.scope.unification_needs(lhs, rhs, &[]),
                 }
                 .is_empty()
@@ -89,6 +107,7 @@ impl<'a> Lowerer<'a> {
                 return unsupported("a body whose variables cannot all be bound");
             };
             let placed = pending.remove(i);
+            mentions.remove(i);
             self.scope.set_position(placed.position);
             match placed.pending {
                 Pending::Statement(stmt) => self.statement(stmt, &mut steps)?,
@@ -158,10 +177,28 @@ impl<'a> Lowerer<'a> {
             }
             Literal::Expr { expr, .. } => self.expression_statement(expr, steps),
             Literal::NotExpr { expr, .. } => {
+                if negation::unsupported(expr) {
+                    return unsupported("a negated unary minus");
+                }
+                let hoisted = negation::hoisted(expr);
+                for term in &hoisted {
+                    let value = self.expr(term, steps)?;
+                    let slot = self.scope.temporary();
+                    self.scope.bind(slot);
+                    steps.push(Step::Bind {
+                        pattern: Pattern::Bind(slot),
+                        value,
+                    });
+                    self.evaluated.insert(address(term), slot);
+                }
                 let saved = self.scope.bound_state();
                 let mut inner = Vec::new();
-                self.expression_statement(expr, &mut inner)?;
+                let compiled = self.expression_statement(expr, &mut inner);
                 self.scope.restore(saved);
+                for term in hoisted {
+                    self.evaluated.remove(&address(term));
+                }
+                compiled?;
                 steps.push(Step::Not(Query { steps: inner }));
                 Ok(())
             }
@@ -334,6 +371,9 @@ impl<'a> Lowerer<'a> {
 
     /// A value; references that iterate push their scans onto `steps` first.
     pub fn expr(&mut self, expr: &'a Ast, steps: &mut Vec<Step>) -> Result<Expr, Unsupported> {
+        if let Some(&slot) = self.evaluated.get(&address(expr)) {
+            return Ok(Expr::Local(slot));
+        }
         match expr {
             Ast::String { value, .. }
             | Ast::RawString { value, .. }
@@ -363,6 +403,17 @@ impl<'a> Lowerer<'a> {
                     .map(|(_, k, v)| (key_term_order(k, &mut generated), k, v))
                     .collect();
                 ordered.sort_by(|a, b| a.0.cmp(&b.0));
+                // Equal key terms (`{"k": 1, "k": 2}`) are one key already when OPA parses
+                // the literal: the last pair is the only one, even if an earlier value is
+                // undefined.
+                let mut unique: Vec<(KeyOrder, _, _)> = Vec::with_capacity(ordered.len());
+                for pair in ordered {
+                    if unique.last().is_some_and(|last| last.0 == pair.0) {
+                        unique.pop();
+                    }
+                    unique.push(pair);
+                }
+                let ordered = unique;
                 let mut pairs = Vec::with_capacity(ordered.len());
                 for (_, key, value) in ordered {
                     pairs.push((self.expr(key, steps)?, self.expr(value, steps)?));
@@ -407,45 +458,14 @@ impl<'a> Lowerer<'a> {
                 })
             }
             Ast::Call { params, .. } => self.call(expr, params, steps),
-            Ast::UnaryExpr { expr, .. } => {
-                let operand = self.expr(expr, steps)?;
-                Ok(operator("minus", vec![Expr::Const(Value::int(0)), operand]))
-            }
-            Ast::BinExpr { op, lhs, rhs, .. } => {
-                let name = match op {
-                    BinOp::Union => "or",
-                    BinOp::Intersection => "and",
-                };
-                let args = vec![self.expr(lhs, steps)?, self.expr(rhs, steps)?];
-                Ok(operator(name, args))
-            }
-            Ast::ArithExpr { op, lhs, rhs, .. } => {
-                let name = match op {
-                    ArithOp::Add => "plus",
-                    ArithOp::Sub => "minus",
-                    ArithOp::Mul => "mul",
-                    ArithOp::Div => "div",
-                    ArithOp::Mod => "rem",
-                };
-                let args = vec![self.expr(lhs, steps)?, self.expr(rhs, steps)?];
-                Ok(operator(name, args))
-            }
-            Ast::BoolExpr { op, lhs, rhs, .. } => {
-                let op = match op {
-                    BoolOp::Eq => Compare::Equal,
-                    BoolOp::Ne => Compare::NotEqual,
-                    BoolOp::Lt => Compare::Less,
-                    BoolOp::Le => Compare::LessOrEqual,
-                    BoolOp::Gt => Compare::Greater,
-                    BoolOp::Ge => Compare::GreaterOrEqual,
+            Ast::UnaryExpr { expr, .. } => self.negative(expr, steps),
+            Ast::BinExpr { .. } | Ast::ArithExpr { .. } | Ast::BoolExpr { .. } => {
+                let Some((lhs, rhs)) = binary_operands(expr) else {
+                    return unsupported("an operator without operands");
                 };
                 let lhs = self.expr(lhs, steps)?;
                 let rhs = self.expr(rhs, steps)?;
-                Ok(Expr::Compare {
-                    op,
-                    lhs: Box::new(lhs),
-                    rhs: Box::new(rhs),
-                })
+                Ok(binary(expr, lhs, rhs))
             }
             Ast::Membership {
                 key,
@@ -470,6 +490,18 @@ impl<'a> Lowerer<'a> {
             #[allow(unreachable_patterns, reason = "regorus's optional `or` extension")]
             _ => unsupported("an expression regorus extends Rego with"),
         }
+    }
+
+    /// `-expr`. regorus parses `-a + b` as `-(a + b)` (OPA has no `-(...)`, so in a policy OPA
+    /// accepts the operand of `-` is always its leftmost term): the minus goes there.
+    fn negative(&mut self, expr: &'a Ast, steps: &mut Vec<Step>) -> Result<Expr, Unsupported> {
+        if let Some((lhs, rhs)) = binary_operands(expr) {
+            let lhs = self.negative(lhs, steps)?;
+            let rhs = self.expr(rhs, steps)?;
+            return Ok(binary(expr, lhs, rhs));
+        }
+        let operand = self.expr(expr, steps)?;
+        Ok(operator("minus", vec![Expr::Const(Value::int(0)), operand]))
     }
 
     fn exprs(
@@ -549,8 +581,7 @@ impl<'a> Lowerer<'a> {
                     rest.next();
                 }
                 _ => {
-                    let rules = symbols.rules_below(&path).collect();
-                    let base = Expr::Virtual { path, rules };
+                    let base = symbols.virtual_document(path);
                     return self.steps_from(base, Vec::new(), rest.collect(), steps);
                 }
             }
@@ -679,10 +710,13 @@ fn const_string(name: impl AsRef<str>) -> Expr {
     Expr::Const(Value::string(name))
 }
 
+/// A key's place in OPA's term order: type rank, constant value, variable name.
+type KeyOrder = (u8, Option<Value>, String);
+
 /// Where OPA's term order puts an object literal's key: constants by type, then value;
 /// variables by name; other terms, which OPA's compiler first binds to generated variables
 /// (`__local0__`), as those.
-fn key_term_order(key: &Ast, generated: &mut usize) -> (u8, Option<Value>, String) {
+fn key_term_order(key: &Ast, generated: &mut usize) -> KeyOrder {
     match key {
         Ast::String { value, .. }
         | Ast::RawString { value, .. }
@@ -739,6 +773,50 @@ fn fold(items: Vec<Expr>, constant: fn(Vec<Value>) -> Value, build: fn(Vec<Expr>
         return Expr::Const(constant(values));
     }
     build(items)
+}
+
+/// The operands of an arithmetic, set or comparison operator.
+fn binary_operands(expr: &Ast) -> Option<(&Ast, &Ast)> {
+    match expr {
+        Ast::BinExpr { lhs, rhs, .. }
+        | Ast::ArithExpr { lhs, rhs, .. }
+        | Ast::BoolExpr { lhs, rhs, .. } => Some((lhs, rhs)),
+        _ => None,
+    }
+}
+
+/// The operator `expr` applied to operands already compiled.
+fn binary(expr: &Ast, lhs: Expr, rhs: Expr) -> Expr {
+    let name = match expr {
+        Ast::BinExpr { op, .. } => match op {
+            BinOp::Union => "or",
+            BinOp::Intersection => "and",
+        },
+        Ast::ArithExpr { op, .. } => match op {
+            ArithOp::Add => "plus",
+            ArithOp::Sub => "minus",
+            ArithOp::Mul => "mul",
+            ArithOp::Div => "div",
+            ArithOp::Mod => "rem",
+        },
+        Ast::BoolExpr { op, .. } => {
+            let op = match op {
+                BoolOp::Eq => Compare::Equal,
+                BoolOp::Ne => Compare::NotEqual,
+                BoolOp::Lt => Compare::Less,
+                BoolOp::Le => Compare::LessOrEqual,
+                BoolOp::Gt => Compare::Greater,
+                BoolOp::Ge => Compare::GreaterOrEqual,
+            };
+            return Expr::Compare {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            };
+        }
+        _ => unreachable!("binary() is called on operators only"),
+    };
+    operator(name, vec![lhs, rhs])
 }
 
 /// An operator: the builtin OPA evaluates it with.

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::Fault;
 use super::ir::{Body, Compare, Expr, Pattern, Program, Query, RuleId, RuleKind, Step};
+use super::{Fault, MAX_NESTING};
 use crate::Value;
 use crate::builtins::{self, Builtin, BuiltinError};
 
@@ -28,6 +28,9 @@ pub(super) type Then<'k, 'p> = dyn FnMut(&mut Machine<'p>, &mut Frame) -> Eval<F
 /// How deep policy functions may call each other: Rego has no recursion (compiling rejects
 /// it), so this only guards the evaluator's stack.
 const MAX_CALL_DEPTH: u32 = 512;
+
+/// Why a partial object rule has no value: two definitions give one key different values.
+const OBJECT_KEYS_CONFLICT: &str = "object keys must be unique";
 
 /// How many steps run between two looks at the clock.
 const STEPS_PER_CLOCK_CHECK: u32 = 256;
@@ -55,6 +58,8 @@ pub(super) struct Machine<'p> {
     deadline: Instant,
     ticks: u32,
     depth: u32,
+    /// Queries running inside one another now (see [`MAX_NESTING`]).
+    nesting: u32,
     prints: Vec<String>,
 }
 
@@ -75,6 +80,7 @@ impl<'p> Machine<'p> {
             deadline,
             ticks: 0,
             depth: 0,
+            nesting: 0,
             prints: Vec::new(),
         };
         machine.enter(input);
@@ -159,7 +165,7 @@ impl<'p> Machine<'p> {
                         };
                         match entries.get(&key) {
                             Some(existing) if *existing != value => {
-                                Err(Fault::Fallback("object keys must be unique"))
+                                Err(Fault::Fallback(OBJECT_KEYS_CONFLICT))
                             }
                             Some(_) => Ok(Flow::Continue),
                             None => {
@@ -241,97 +247,131 @@ impl<'p> Machine<'p> {
     }
 
     fn steps(&mut self, steps: &[Step], frame: &mut Frame, then: &mut Then<'_, 'p>) -> Eval<Flow> {
-        let Some((step, rest)) = steps.split_first() else {
-            return then(self, frame);
-        };
-        self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks.is_multiple_of(STEPS_PER_CLOCK_CHECK) && Instant::now() >= self.deadline {
-            return Err(Fault::Timeout);
+        if self.nesting >= MAX_NESTING {
+            return Err(Fault::TooDeep);
         }
-        match step {
-            Step::Test(expr) => match self.eval(expr, frame)? {
-                Some(Value::Bool(false)) | None => Ok(Flow::Continue),
-                Some(_) => self.steps(rest, frame, then),
-            },
-            Step::Bind { pattern, value } => match self.eval(value, frame)? {
-                Some(value) if self.matches(pattern, &value, frame)? => {
-                    self.steps(rest, frame, then)
-                }
-                _ => Ok(Flow::Continue),
-            },
-            Step::Scan {
-                collection,
-                key,
-                value,
-            } => {
-                let Some(collection) = self.eval(collection, frame)? else {
-                    return Ok(Flow::Continue);
-                };
-                self.scan(&collection, key, value, frame, &mut |m, f| {
-                    m.steps(rest, f, then)
-                })
+        self.nesting += 1;
+        let flow = self.run_steps(steps, frame, then);
+        self.nesting -= 1;
+        flow
+    }
+
+    /// Steps that succeed at most once (tests, bindings, `not`, `every`) run in a loop; only
+    /// steps with many solutions (scans) and `with` nest a call per solution.
+    fn run_steps(
+        &mut self,
+        mut steps: &[Step],
+        frame: &mut Frame,
+        then: &mut Then<'_, 'p>,
+    ) -> Eval<Flow> {
+        loop {
+            let Some((step, rest)) = steps.split_first() else {
+                return then(self, frame);
+            };
+            self.ticks = self.ticks.wrapping_add(1);
+            if self.ticks.is_multiple_of(STEPS_PER_CLOCK_CHECK) && Instant::now() >= self.deadline {
+                return Err(Fault::Timeout);
             }
-            Step::Not(query) => {
-                let mut found = false;
-                self.steps(&query.steps, frame, &mut |_, _| {
-                    found = true;
-                    Ok(Flow::Stop)
-                })?;
-                if found {
-                    Ok(Flow::Continue)
-                } else {
-                    self.steps(rest, frame, then)
+            let passed = match step {
+                Step::Test(expr) => {
+                    !matches!(self.eval(expr, frame)?, Some(Value::Bool(false)) | None)
                 }
-            }
-            Step::Every {
-                domain,
-                key,
-                value,
-                body,
-            } => {
-                // Only a collection is a domain: `every` over a string is undefined, as in OPA.
-                let Some(domain @ (Value::Array(_) | Value::Object(_) | Value::Set(_))) =
-                    self.eval(domain, frame)?
-                else {
-                    return Ok(Flow::Continue);
-                };
-                let mut all = true;
-                self.scan(&domain, key, value, frame, &mut |m, f| {
-                    let mut found = false;
-                    m.steps(&body.steps, f, &mut |_, _| {
-                        found = true;
-                        Ok(Flow::Stop)
-                    })?;
-                    all &= found;
-                    Ok(if found { Flow::Continue } else { Flow::Stop })
-                })?;
-                if all {
-                    self.steps(rest, frame, then)
-                } else {
-                    Ok(Flow::Continue)
-                }
-            }
-            Step::WithInput { replacements, body } => {
-                let mut input = self.contexts[self.current].input.clone();
-                for replacement in replacements {
-                    let Some(value) = self.eval(&replacement.value, frame)? else {
+                Step::Bind { pattern, value } => match self.eval(value, frame)? {
+                    Some(value) => self.matches(pattern, &value, frame)?,
+                    None => false,
+                },
+                Step::Not(query) => !self.succeeds(&query.steps, frame)?,
+                Step::Every {
+                    domain,
+                    key,
+                    value,
+                    body,
+                } => self.every(domain, key, value, body, frame)?,
+                Step::Scan {
+                    collection,
+                    key,
+                    value,
+                } => {
+                    let Some(collection) = self.eval(collection, frame)? else {
                         return Ok(Flow::Continue);
                     };
-                    input = Some(replaced(input, &replacement.path, value));
+                    return self.scan(&collection, key, value, frame, &mut |m, f| {
+                        m.steps(rest, f, then)
+                    });
                 }
-                let outer = self.enter(input);
-                let inner = self.current;
-                let flow = self.steps(&body.steps, frame, &mut |m, f| {
-                    m.current = outer;
-                    let flow = m.steps(rest, f, then);
-                    m.current = inner;
-                    flow
-                });
-                self.current = outer;
-                self.contexts.truncate(inner);
-                flow
+                Step::WithInput { replacements, body } => {
+                    return self.with_input(replacements, body, rest, frame, then);
+                }
+            };
+            if !passed {
+                return Ok(Flow::Continue);
             }
+            steps = rest;
         }
+    }
+
+    /// True when `steps` have a solution.
+    fn succeeds(&mut self, steps: &[Step], frame: &mut Frame) -> Eval<bool> {
+        let mut found = false;
+        self.steps(steps, frame, &mut |_, _| {
+            found = true;
+            Ok(Flow::Stop)
+        })?;
+        Ok(found)
+    }
+
+    /// `every key, value in domain { body }`.
+    fn every(
+        &mut self,
+        domain: &Expr,
+        key: &Pattern,
+        value: &Pattern,
+        body: &Query,
+        frame: &mut Frame,
+    ) -> Eval<bool> {
+        // Only a collection is a domain: `every` over a string is undefined, as in OPA.
+        let Some(domain @ (Value::Array(_) | Value::Object(_) | Value::Set(_))) =
+            self.eval(domain, frame)?
+        else {
+            return Ok(false);
+        };
+        let mut all = true;
+        self.scan(&domain, key, value, frame, &mut |m, f| {
+            let found = m.succeeds(&body.steps, f)?;
+            all &= found;
+            Ok(if found { Flow::Continue } else { Flow::Stop })
+        })?;
+        Ok(all)
+    }
+
+    /// A statement with `with input...`: its own steps under the replaced input, the rest of
+    /// the query under the input before.
+    fn with_input(
+        &mut self,
+        replacements: &[super::ir::Replacement],
+        body: &Query,
+        rest: &[Step],
+        frame: &mut Frame,
+        then: &mut Then<'_, 'p>,
+    ) -> Eval<Flow> {
+        let mut input = self.contexts[self.current].input.clone();
+        for replacement in replacements {
+            let Some(value) = self.eval(&replacement.value, frame)? else {
+                return Ok(Flow::Continue);
+            };
+            input = Some(replaced(input, &replacement.path, value));
+        }
+        let outer = self.enter(input);
+        let inner = self.current;
+        let flow = self.steps(&body.steps, frame, &mut |m, f| {
+            m.current = outer;
+            let flow = m.steps(rest, f, then);
+            m.current = inner;
+            flow
+        });
+        self.current = outer;
+        self.contexts.truncate(inner);
+        flow
     }
 
     /// Calls `then` per member of `collection` whose key and value match.
@@ -435,7 +475,11 @@ impl<'p> Machine<'p> {
             Expr::Input => self.contexts[self.current].input.clone(),
             Expr::Data => Some(self.data.clone()),
             Expr::Rule(id) => self.rule(*id)?,
-            Expr::Virtual { path, rules } => self.virtual_document(path, rules)?,
+            Expr::Virtual {
+                path,
+                rules,
+                packages,
+            } => self.virtual_document(path, rules, packages)?,
             Expr::Index { base, path } => self.index(base, path, frame)?,
             Expr::Builtin { builtin, args } => match self.operands(args, frame)? {
                 Some(operands) => self.call_builtin(builtin, &operands)?,
@@ -547,20 +591,58 @@ impl<'p> Machine<'p> {
             }
         };
         let owned;
+        let mut first = 0;
         let root: Option<&Value> = match base {
             Expr::Local(slot) => frame[*slot as usize].as_ref(),
             Expr::Input => self.contexts[self.current].input.as_ref(),
             Expr::Data => Some(self.data),
+            Expr::Rule(id) => {
+                owned = match self.rule(*id) {
+                    // OPA looks a partial object's key up rule by rule: keys that conflict
+                    // elsewhere in the object do not matter to this one.
+                    Err(Fault::Fallback(why)) if why == OBJECT_KEYS_CONFLICT => {
+                        first = 1;
+                        self.object_entry(*id, key(0))?
+                    }
+                    value => value?,
+                };
+                owned.as_ref()
+            }
             other => {
                 owned = self.eval(other, frame)?;
                 owned.as_ref()
             }
         };
         let mut at = root;
-        for i in 0..path.len() {
+        for i in first..path.len() {
             at = at.and_then(|collection| child(collection, key(i)));
         }
         Ok(at.cloned())
+    }
+
+    /// The value partial object rule `id` gives `key`; its definitions must agree on it.
+    fn object_entry(&mut self, id: RuleId, wanted: &Value) -> Eval<Option<Value>> {
+        let program = self.program;
+        let mut result = None;
+        for body in program.rules[id].definitions.iter().flat_map(|d| &d.bodies) {
+            let Some(key) = &body.key else { continue };
+            let mut frame = vec![None; body.frame_size as usize];
+            self.steps(&body.query.steps, &mut frame, &mut |m, f| {
+                if m.eval(key, f)?.as_ref() != Some(wanted) {
+                    return Ok(Flow::Continue);
+                }
+                let value = match &body.value {
+                    Some(value) => match m.eval(value, f)? {
+                        Some(value) => value,
+                        None => return Ok(Flow::Continue),
+                    },
+                    None => Value::Bool(true),
+                };
+                result = agree(result.take(), value)?;
+                Ok(Flow::Continue)
+            })?;
+        }
+        Ok(result)
     }
 
     fn call_builtin(&mut self, builtin: &Builtin, operands: &[Value]) -> Eval<Option<Value>> {
@@ -576,8 +658,14 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// Base data at `path` merged with the values of `rules` (all below `path`).
-    fn virtual_document(&mut self, path: &[String], rules: &[RuleId]) -> Eval<Option<Value>> {
+    /// Base data at `path` merged with the values of `rules` (all below `path`), with an
+    /// object for each of `packages` (relative to `path`).
+    fn virtual_document(
+        &mut self,
+        path: &[String],
+        rules: &[RuleId],
+        packages: &[Vec<String>],
+    ) -> Eval<Option<Value>> {
         let mut document = Some(self.data);
         for name in path {
             document = document.and_then(|d| child(d, &Value::string(name)));
@@ -587,6 +675,11 @@ impl<'p> Machine<'p> {
             Some(found @ Value::Object(_)) => found.clone(),
             Some(_) => return Err(Fault::Fallback("rules and base data overlap")),
         };
+        for package in packages {
+            if object_at(&mut document, package).is_none() {
+                return Err(Fault::Fallback("rules and base data overlap"));
+            }
+        }
         let program = self.program;
         for &id in rules {
             let rule = &program.rules[id];

@@ -157,9 +157,13 @@ impl Scope<'_> {
             .collect()
     }
 
-    /// Unbound variables a statement needs; `others` are the slots that statements not yet
-    /// placed mention (a negation waits for them to be bound).
-    pub fn statement_needs(&self, stmt: &LiteralStmt, others: &[Slot]) -> Vec<Slot> {
+    /// Unbound variables a statement needs; `mentioned_elsewhere` tells the slots that
+    /// statements not yet placed mention (a negation waits for those to be bound).
+    pub fn statement_needs(
+        &self,
+        stmt: &LiteralStmt,
+        mentioned_elsewhere: &dyn Fn(Slot) -> bool,
+    ) -> Vec<Slot> {
         let mut out = Vec::new();
         let mut assumed = Vec::new();
         for with in &stmt.with_mods {
@@ -207,7 +211,7 @@ impl Scope<'_> {
             },
             Literal::NotExpr { .. } => {
                 for slot in self.mentions(stmt) {
-                    if !self.is_bound(slot) && others.contains(&slot) {
+                    if !self.is_bound(slot) && mentioned_elsewhere(slot) {
                         out.push(slot);
                     }
                 }

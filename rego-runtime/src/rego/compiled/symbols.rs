@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use regorus::unstable::{Expr as Ast, Module, Rule as AstRule, RuleHead};
 
 use super::Unsupported;
-use super::ir::{RuleId, RuleKind};
+use super::ir::{Expr, RuleId, RuleKind};
 
 /// One step of a reference, as written: `.name` or `["name"]`, or `[expression]`.
 pub(super) enum Segment<'a> {
@@ -198,8 +198,10 @@ pub(super) struct Symbols {
     /// Parameters of each function (0 for other rules).
     arity: Vec<usize>,
     by_path: HashMap<Vec<String>, RuleId>,
-    /// Every proper prefix of a rule path (`[]`, `["lib"]` for `lib.f`).
+    /// Every proper prefix of a rule path (`[]`, `["lib"]` for `lib.f`), and every package
+    /// path with its prefixes: a package without rules is still a document (`{}`).
     prefixes: HashSet<Vec<String>>,
+    packages: HashSet<Vec<String>>,
 }
 
 impl Symbols {
@@ -210,7 +212,16 @@ impl Symbols {
             arity: Vec::new(),
             by_path: HashMap::new(),
             prefixes: HashSet::new(),
+            packages: HashSet::new(),
         };
+        for (names, _) in modules {
+            if let Some(package) = &names.package {
+                for end in 0..=package.len() {
+                    symbols.prefixes.insert(package[..end].to_vec());
+                }
+                symbols.packages.insert(package.clone());
+            }
+        }
         for (names, module) in modules {
             for rule in &module.policy {
                 let head = head(names.package.as_deref().unwrap_or_default(), rule)?;
@@ -258,6 +269,22 @@ impl Symbols {
     /// True when rules lie strictly below `path`.
     pub fn leads_to_rules(&self, path: &[String]) -> bool {
         self.prefixes.contains(path)
+    }
+
+    /// The merged document at `path`, a path that leads to rules or packages.
+    pub fn virtual_document(&self, path: Vec<String>) -> Expr {
+        let rules = self.rules_below(&path).collect();
+        let packages = self
+            .packages
+            .iter()
+            .filter(|package| package.len() > path.len() && package.starts_with(&path))
+            .map(|package| package[path.len()..].to_vec())
+            .collect();
+        Expr::Virtual {
+            path,
+            rules,
+            packages,
+        }
     }
 
     /// Every rule strictly below `prefix`, functions included: a package's document has an
