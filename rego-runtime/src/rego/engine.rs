@@ -156,7 +156,14 @@ impl Engine for RegoEngine {
         let data = self.convert_data(&policies.data);
         let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
         prepared.compiled = if self.compiled_evaluator {
-            CompiledPolicy::compile(prepared.base.get_modules(), policies.data.clone())
+            let negating: HashSet<String> = prepared
+                .lowered
+                .iter()
+                .filter(|(_, lowered)| lowered.negates_whole_expressions)
+                .map(|(file, _)| file.clone())
+                .collect();
+            let modules = prepared.base.get_modules().clone();
+            CompiledPolicy::compile(&modules, policies.data.clone(), &negating)
         } else {
             Err(Unsupported("the compiled evaluator is off"))
         };

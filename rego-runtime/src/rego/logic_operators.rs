@@ -35,6 +35,12 @@ impl Enabled {
     }
 }
 
+/// True when the module imports negated bodies (`future.keywords.not`, all future keywords, or
+/// `rego.v2`): then `not expr` negates all of `expr`, its operands' evaluation included.
+pub(super) fn negates_whole_expressions(source: &str, tokens: &[Token]) -> bool {
+    imports(source, tokens, &mut Vec::new()).not_body
+}
+
 /// The rewrites for a module's (significant) tokens; none unless it imports the operators.
 pub(super) fn rewrites(source: &str, tokens: &[Token]) -> Vec<Edit> {
     let mut found = Vec::new();

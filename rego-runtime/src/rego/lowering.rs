@@ -46,6 +46,9 @@ pub struct Lowered {
     shifts: Vec<Shift>,
     /// A `# METADATA` block that is not valid YAML; OPA rejects the module.
     pub annotation_error: Option<AnnotationError>,
+    /// The module imports negated bodies, an import the lowered text no longer has (see
+    /// [`logic_operators::negates_whole_expressions`]).
+    pub negates_whole_expressions: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +119,8 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
     Lowered {
         annotation_error,
+        negates_whole_expressions: version == RegoVersion::V1
+            && logic_operators::negates_whole_expressions(source, &significant),
         ..apply(source, edits)
     }
 }
@@ -792,6 +797,7 @@ pub(super) fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
         text,
         shifts,
         annotation_error: None,
+        negates_whole_expressions: false,
     }
 }
 

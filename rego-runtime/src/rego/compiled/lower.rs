@@ -180,7 +180,11 @@ impl<'a> Lowerer<'a> {
                 if negation::unsupported(expr) {
                     return unsupported("a negated unary minus");
                 }
-                let hoisted = negation::hoisted(expr);
+                let hoisted = if self.scope.negates_whole_expressions() {
+                    Vec::new()
+                } else {
+                    negation::hoisted(expr)
+                };
                 for term in &hoisted {
                     let value = self.expr(term, steps)?;
                     let slot = self.scope.temporary();

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use super::ir::{Body, Compare, Expr, Pattern, Program, Query, RuleId, RuleKind, Step};
 use super::{Fault, MAX_NESTING};
-use crate::Value;
 use crate::builtins::{self, Builtin, BuiltinError};
+use crate::{Number, Value};
 
 pub(super) type Eval<T> = Result<T, Fault>;
 
@@ -613,9 +613,14 @@ impl<'p> Machine<'p> {
                 owned.as_ref()
             }
         };
+        // Base data is OPA's store, whose paths are strings: `data.a[2]` reads key "2".
+        let stored = matches!(base, Expr::Data | Expr::Virtual { .. });
         let mut at = root;
         for i in first..path.len() {
-            at = at.and_then(|collection| child(collection, key(i)));
+            at = at.and_then(|collection| {
+                child(collection, key(i))
+                    .or_else(|| stored.then(|| stored_child(collection, key(i)))?)
+            });
         }
         Ok(at.cloned())
     }
@@ -650,6 +655,14 @@ impl<'p> Machine<'p> {
             Ok(value) => Ok(Some(value)),
             // Some builtins answer nothing without failing (`max([])`), strict or not.
             Err(BuiltinError::Undefined) => Ok(None),
+            // The table computes with numbers up to 128 bits; regorus's arithmetic goes beyond.
+            Err(_)
+                if operands
+                    .iter()
+                    .any(|o| matches!(o, Value::Number(Number::Big(_)))) =>
+            {
+                Err(Fault::Fallback("arithmetic on integers beyond 128 bits"))
+            }
             // regorus words strict errors with their location; it evaluates this request.
             Err(_) if self.strict => Err(Fault::Fallback(
                 "a builtin error under strict-builtin-errors",
@@ -771,6 +784,14 @@ fn child<'v>(collection: &'v Value, key: &Value) -> Option<&'v Value> {
             items.get(usize::try_from(index).ok()?)
         }
         Value::Set(members) => members.get(key),
+        _ => None,
+    }
+}
+
+/// `collection[key]` for a number key of an object in base data: the key's text.
+fn stored_child<'v>(collection: &'v Value, key: &Value) -> Option<&'v Value> {
+    match (collection, key) {
+        (Value::Object(entries), Value::Number(n)) => entries.get(&Value::string(n.to_string())),
         _ => None,
     }
 }

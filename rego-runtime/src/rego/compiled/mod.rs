@@ -19,7 +19,7 @@ mod rules;
 mod scope;
 mod symbols;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use regorus::unstable::{Module, Ref};
@@ -68,14 +68,25 @@ pub(super) struct CompiledPolicy {
 }
 
 impl CompiledPolicy {
-    /// Compiles `modules` (as regorus parsed them) against base `data`.
+    /// Compiles `modules` (as regorus parsed them) against base `data`; `negating` names the
+    /// files that import negated bodies (an import lowering removed).
     ///
     /// # Errors
     /// The first construct this evaluator leaves to regorus.
-    pub fn compile(modules: &[Ref<Module>], data: Value) -> Result<CompiledPolicy, Unsupported> {
+    pub fn compile(
+        modules: &[Ref<Module>],
+        data: Value,
+        negating: &HashSet<String>,
+    ) -> Result<CompiledPolicy, Unsupported> {
         let named = modules
             .iter()
-            .map(|module| Ok((ModuleNames::of(module)?, module.as_ref())))
+            .map(|module| {
+                let file = module.package.span.source.file();
+                Ok((
+                    ModuleNames::of(module, negating.contains(file))?,
+                    module.as_ref(),
+                ))
+            })
             .collect::<Result<Vec<_>, Unsupported>>()?;
         let symbols = Symbols::collect(&named)?;
         for (path, _) in &symbols.rules {
@@ -165,7 +176,7 @@ impl CompiledPolicy {
         let mut compiled = lowerer
             .open_query(&query.stmts, &[])
             .map_err(|Unsupported(why)| Fault::Fallback(why))?;
-        if lowerer.scope.innermost().is_empty() {
+        if lowerer.scope.innermost().is_empty() && is_one_value(&query.stmts) {
             answer_with_value(&mut compiled);
         }
         let outputs: Vec<(String, u32)> = lowerer
@@ -202,6 +213,13 @@ impl CompiledPolicy {
             deadline,
         )
     }
+}
+
+/// True for a query of one expression that is neither an assignment nor a unification.
+fn is_one_value(stmts: &[regorus::unstable::LiteralStmt]) -> bool {
+    matches!(stmts, [stmt] if matches!(&stmt.literal,
+        regorus::unstable::Literal::Expr { expr, .. }
+            if !matches!(expr.as_ref(), regorus::unstable::Expr::AssignExpr { .. })))
 }
 
 /// A query of one expression without variables (`1 == 2`, `data.p with input as {}`) has a

@@ -231,6 +231,11 @@ impl<'a> Scope<'a> {
         (self.arity(callee)? == operands.len()).then_some((callee, operands, last))
     }
 
+    /// True when `not expr` negates all of `expr` here (see [`ModuleNames`]).
+    pub fn negates_whole_expressions(&self) -> bool {
+        self.names.negates_whole_expressions
+    }
+
     /// The slot of a variable name here, if it is one.
     pub fn local(&self, name: &str) -> Option<Slot> {
         match self.resolve(name) {

@@ -156,10 +156,19 @@ pub(super) struct ModuleNames {
     pub package: Option<Vec<String>>,
     /// Import alias to the path it stands for, `input` or `data` first.
     pub imports: HashMap<String, Vec<String>>,
+    /// True when the module imports OPA 1.22's negated bodies (`future.keywords.not`, all
+    /// of `future.keywords`, or `rego.v2`): `not expr` then negates all of `expr`, operands
+    /// included.
+    pub negates_whole_expressions: bool,
 }
 
 impl ModuleNames {
-    pub fn of(module: &Module) -> Result<ModuleNames, Unsupported> {
+    /// The names of `module`; `negates_whole_expressions` as its imports say (the lowered
+    /// module has lost them).
+    pub fn of(
+        module: &Module,
+        negates_whole_expressions: bool,
+    ) -> Result<ModuleNames, Unsupported> {
         let package = static_path(&module.package.refr)
             .ok_or(Unsupported("a package path with a dynamic step"))?;
         let mut imports = HashMap::new();
@@ -180,6 +189,7 @@ impl ModuleNames {
         Ok(ModuleNames {
             package: Some(package),
             imports,
+            negates_whole_expressions,
         })
     }
 
@@ -188,6 +198,7 @@ impl ModuleNames {
         ModuleNames {
             package: None,
             imports: HashMap::new(),
+            negates_whole_expressions: false,
         }
     }
 }
