@@ -156,12 +156,8 @@ impl<'p> Machine<'p> {
                         let Some(key) = m.eval(key, f)? else {
                             return Ok(Flow::Continue);
                         };
-                        let value = match &body.value {
-                            Some(value) => match m.eval(value, f)? {
-                                Some(value) => value,
-                                None => return Ok(Flow::Continue),
-                            },
-                            None => Value::Bool(true),
+                        let Some(value) = m.head_value(body, f)? else {
+                            return Ok(Flow::Continue);
                         };
                         match entries.get(&key) {
                             Some(existing) if *existing != value => {
@@ -198,16 +194,21 @@ impl<'p> Machine<'p> {
         Ok(None)
     }
 
+    /// The value a body's head gives for one solution (`true` when it names none); undefined
+    /// leaves the solution out, as OPA's compiler makes the head term part of the body.
+    fn head_value(&mut self, body: &Body, frame: &mut Frame) -> Eval<Option<Value>> {
+        match &body.value {
+            Some(value) => self.eval(value, frame),
+            None => Ok(Some(Value::Bool(true))),
+        }
+    }
+
     /// The head value a body gives; its solutions must all agree.
     fn body_value(&mut self, body: &Body, frame: &mut Frame) -> Eval<Option<Value>> {
         let mut result: Option<Value> = None;
         self.steps(&body.query.steps, frame, &mut |m, f| {
-            let value = match &body.value {
-                None => Value::Bool(true),
-                Some(expr) => match m.eval(expr, f)? {
-                    Some(value) => value,
-                    None => return Ok(Flow::Continue),
-                },
+            let Some(value) = m.head_value(body, f)? else {
+                return Ok(Flow::Continue);
             };
             result = agree(result.take(), value)?;
             Ok(if body.first_solution_only {
@@ -636,12 +637,8 @@ impl<'p> Machine<'p> {
                 if m.eval(key, f)?.as_ref() != Some(wanted) {
                     return Ok(Flow::Continue);
                 }
-                let value = match &body.value {
-                    Some(value) => match m.eval(value, f)? {
-                        Some(value) => value,
-                        None => return Ok(Flow::Continue),
-                    },
-                    None => Value::Bool(true),
+                let Some(value) = m.head_value(body, f)? else {
+                    return Ok(Flow::Continue);
                 };
                 result = agree(result.take(), value)?;
                 Ok(Flow::Continue)

@@ -8,7 +8,8 @@
 //! - [`symbols`]: rule paths, packages and imports; [`scope`]: variables of one frame;
 //! - [`needs`]: what a statement needs bound, to order bodies; [`negation`]: what OPA
 //!   evaluates before a negation; [`lower`]: syntax to [`ir`];
-//! - [`rules`]: rule definitions; [`machine`]: evaluation.
+//! - [`rules`]: rule definitions; [`machine`]: evaluation; [`syntax`]: walks over the
+//!   syntax tree.
 
 mod ir;
 mod lower;
@@ -18,6 +19,7 @@ mod negation;
 mod rules;
 mod scope;
 mod symbols;
+mod syntax;
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;

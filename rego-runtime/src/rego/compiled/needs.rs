@@ -5,11 +5,12 @@
 
 use std::collections::HashSet;
 
-use regorus::unstable::{AssignOp, Expr as Ast, Literal, LiteralStmt, Query};
+use regorus::unstable::{AssignOp, Expr as Ast, Literal, LiteralStmt};
 
 use super::ir::Slot;
 use super::scope::{Name, Scope, pattern_names};
 use super::symbols::{Segment, flatten, var_name};
+use super::syntax::{Nested, statement_names, term_names};
 
 /// A need nothing can meet: a wildcard or construct that cannot be evaluated where it is.
 pub(super) const NEVER: Slot = Slot::MAX;
@@ -130,10 +131,10 @@ impl Scope<'_> {
         declared_deep(stmts, &mut own);
         let mut names = Vec::new();
         for stmt in stmts {
-            statement_all_names(stmt, &mut names);
+            statement_names(stmt, Nested::Entered, &mut names);
         }
         for term in terms {
-            all_names(term, &mut names);
+            term_names(term, Nested::Entered, &mut names);
         }
         for name in names {
             if own.contains(name) {
@@ -150,7 +151,7 @@ impl Scope<'_> {
     /// The slots of this frame a statement mentions anywhere, nested queries included.
     pub fn mentions(&self, stmt: &LiteralStmt) -> Vec<Slot> {
         let mut names = Vec::new();
-        statement_all_names(stmt, &mut names);
+        statement_names(stmt, Nested::Entered, &mut names);
         names
             .into_iter()
             .filter_map(|name| self.local(name))
@@ -286,90 +287,5 @@ fn declared_deep<'e>(stmts: &'e [LiteralStmt], out: &mut HashSet<&'e str>) {
             Literal::NotExpr { .. } => {}
         }
         out.extend(names);
-    }
-}
-
-/// Every variable name in a statement, nested queries included.
-fn statement_all_names<'e>(stmt: &'e LiteralStmt, out: &mut Vec<&'e str>) {
-    match &stmt.literal {
-        Literal::SomeVars { vars, .. } => out.extend(vars.iter().map(|v| v.text())),
-        Literal::SomeIn {
-            key,
-            value,
-            collection,
-            ..
-        } => {
-            if let Some(key) = key {
-                all_names(key, out);
-            }
-            all_names(value, out);
-            all_names(collection, out);
-        }
-        Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => all_names(expr, out),
-        Literal::Every { domain, query, .. } => {
-            all_names(domain, out);
-            query_names(query, out);
-        }
-    }
-    for with in &stmt.with_mods {
-        all_names(&with.r#as, out);
-    }
-}
-
-fn query_names<'e>(query: &'e Query, out: &mut Vec<&'e str>) {
-    for stmt in &query.stmts {
-        statement_all_names(stmt, out);
-    }
-}
-
-/// Every variable name in `expr`, comprehensions included.
-fn all_names<'e>(expr: &'e Ast, out: &mut Vec<&'e str>) {
-    match expr {
-        Ast::Var { .. } => out.extend(var_name(expr)),
-        Ast::RefDot { refr, .. } => all_names(refr, out),
-        Ast::RefBrack { refr, index, .. } => {
-            all_names(refr, out);
-            all_names(index, out);
-        }
-        Ast::Array { items, .. } | Ast::Set { items, .. } => {
-            items.iter().for_each(|i| all_names(i, out))
-        }
-        Ast::Object { fields, .. } => fields.iter().for_each(|(_, k, v)| {
-            all_names(k, out);
-            all_names(v, out);
-        }),
-        Ast::ArrayCompr { term, query, .. } | Ast::SetCompr { term, query, .. } => {
-            all_names(term, out);
-            query_names(query, out);
-        }
-        Ast::ObjectCompr {
-            key, value, query, ..
-        } => {
-            all_names(key, out);
-            all_names(value, out);
-            query_names(query, out);
-        }
-        Ast::Call { params, .. } => params.iter().for_each(|p| all_names(p, out)),
-        Ast::UnaryExpr { expr, .. } => all_names(expr, out),
-        Ast::BinExpr { lhs, rhs, .. }
-        | Ast::BoolExpr { lhs, rhs, .. }
-        | Ast::ArithExpr { lhs, rhs, .. }
-        | Ast::AssignExpr { lhs, rhs, .. } => {
-            all_names(lhs, out);
-            all_names(rhs, out);
-        }
-        Ast::Membership {
-            key,
-            value,
-            collection,
-            ..
-        } => {
-            if let Some(key) = key {
-                all_names(key, out);
-            }
-            all_names(value, out);
-            all_names(collection, out);
-        }
-        _ => {}
     }
 }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use regorus::unstable::{AssignOp, Expr as Ast, Literal, LiteralStmt};
 
 use super::ir::{RuleId, RuleKind, Slot};
-use super::symbols::{ModuleNames, Symbols, flatten, var_name};
+use super::symbols::{ModuleNames, Symbols, var_name};
+use super::syntax::{Nested, statement_names, term_names};
 use crate::builtins::{self, Builtin};
 
 /// What a name stands for where it is used.
@@ -285,10 +286,10 @@ impl<'a> Scope<'a> {
         }
         let mut used = Vec::new();
         for stmt in stmts {
-            statement_names(stmt, &mut used);
+            statement_names(stmt, Nested::Skipped, &mut used);
         }
         for term in extra {
-            names_outside_closures(term, &mut used);
+            term_names(term, Nested::Skipped, &mut used);
         }
         for name in used {
             if name != "_" && self.resolve(name) == Name::Free {
@@ -308,78 +309,6 @@ pub(super) fn pattern_names<'e>(expr: &'e Ast, out: &mut Vec<&'e str>) {
         }
         Ast::Array { items, .. } => items.iter().for_each(|i| pattern_names(i, out)),
         Ast::Object { fields, .. } => fields.iter().for_each(|(_, _, v)| pattern_names(v, out)),
-        _ => {}
-    }
-}
-
-/// Names a statement uses outside the queries nested in it.
-fn statement_names<'e>(stmt: &'e LiteralStmt, out: &mut Vec<&'e str>) {
-    match &stmt.literal {
-        Literal::SomeVars { .. } => {}
-        Literal::SomeIn {
-            key,
-            value,
-            collection,
-            ..
-        } => {
-            if let Some(key) = key {
-                names_outside_closures(key, out);
-            }
-            names_outside_closures(value, out);
-            names_outside_closures(collection, out);
-        }
-        Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
-            names_outside_closures(expr, out)
-        }
-        Literal::Every { domain, .. } => names_outside_closures(domain, out),
-    }
-    for with in &stmt.with_mods {
-        names_outside_closures(&with.r#as, out);
-    }
-}
-
-/// Every variable name in `expr` except inside comprehensions, and except the names of
-/// called functions.
-pub(super) fn names_outside_closures<'e>(expr: &'e Ast, out: &mut Vec<&'e str>) {
-    match expr {
-        Ast::Var { .. } => out.extend(var_name(expr)),
-        Ast::RefDot { .. } | Ast::RefBrack { .. } => {
-            let flat = flatten(expr);
-            names_outside_closures(flat.root, out);
-            for segment in &flat.segments {
-                if let super::symbols::Segment::Index(index) = segment {
-                    names_outside_closures(index, out);
-                }
-            }
-        }
-        Ast::Array { items, .. } | Ast::Set { items, .. } => {
-            items.iter().for_each(|i| names_outside_closures(i, out))
-        }
-        Ast::Object { fields, .. } => fields.iter().for_each(|(_, k, v)| {
-            names_outside_closures(k, out);
-            names_outside_closures(v, out);
-        }),
-        Ast::Call { params, .. } => params.iter().for_each(|p| names_outside_closures(p, out)),
-        Ast::UnaryExpr { expr, .. } => names_outside_closures(expr, out),
-        Ast::BinExpr { lhs, rhs, .. }
-        | Ast::BoolExpr { lhs, rhs, .. }
-        | Ast::ArithExpr { lhs, rhs, .. }
-        | Ast::AssignExpr { lhs, rhs, .. } => {
-            names_outside_closures(lhs, out);
-            names_outside_closures(rhs, out);
-        }
-        Ast::Membership {
-            key,
-            value,
-            collection,
-            ..
-        } => {
-            if let Some(key) = key {
-                names_outside_closures(key, out);
-            }
-            names_outside_closures(value, out);
-            names_outside_closures(collection, out);
-        }
         _ => {}
     }
 }
