@@ -444,12 +444,23 @@ impl PreparedRego {
             Entrypoint::Query(query) => {
                 let query = lowering::lower_query(query);
                 check_query_syntax(&query, self.queries_v1)?;
+                let one_expression =
+                    parse_query(&query, self.queries_v1).is_none_or(|q| q.stmts.len() == 1);
                 let results = engine
                     .eval_query(query, false)
                     .map_err(|e| query_error(&e.to_string()))?;
+                // regorus answers a solution that stopped at a false expression; in OPA only
+                // a query of one expression answers with a false value.
                 let solutions = results
                     .result
                     .iter()
+                    .filter(|solution| {
+                        one_expression
+                            || solution
+                                .expressions
+                                .iter()
+                                .all(|e| e.value != RegoValue::Bool(false))
+                    })
                     .map(|solution| bindings(&solution.bindings))
                     .collect();
                 Ok(Outcome::Bindings(solutions))

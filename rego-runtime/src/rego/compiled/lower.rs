@@ -183,7 +183,16 @@ impl<'a> Lowerer<'a> {
                 let hoisted = if self.scope.negates_whole_expressions() {
                     Vec::new()
                 } else {
-                    negation::hoisted(expr)
+                    let scope = &self.scope;
+                    let is_document =
+                        |name: &str| matches!(scope.resolve(name), Name::Data(_) | Name::Input(_));
+                    negation::hoisted(
+                        expr,
+                        &negation::Context {
+                            is_document: &is_document,
+                            in_query: scope.in_query(),
+                        },
+                    )
                 };
                 for term in &hoisted {
                     let value = self.expr(term, steps)?;

@@ -232,6 +232,11 @@ impl<'a> Scope<'a> {
         (self.arity(callee)? == operands.len()).then_some((callee, operands, last))
     }
 
+    /// True when compiling an ad-hoc query rather than a module's rule.
+    pub fn in_query(&self) -> bool {
+        self.names.package.is_none()
+    }
+
     /// True when `not expr` negates all of `expr` here (see [`ModuleNames`]).
     pub fn negates_whole_expressions(&self) -> bool {
         self.names.negates_whole_expressions
