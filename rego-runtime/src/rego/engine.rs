@@ -514,8 +514,16 @@ impl PreparedRego {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
-        if let Some(evaluation) = self.evaluate_compiled(entrypoint, input, limits) {
-            return evaluation;
+        // A panic in the compiled evaluator (a bug) must not cost the request: regorus answers.
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.evaluate_compiled(entrypoint, input, limits)
+        })) {
+            Ok(Some(evaluation)) => return evaluation,
+            Ok(None) => {}
+            Err(panic) => tracing::warn!(
+                "the compiled evaluator panicked, regorus evaluates instead: {}",
+                panic_message(&*panic)
+            ),
         }
         let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
         let input_memo = match input {
