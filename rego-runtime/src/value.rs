@@ -79,9 +79,51 @@ impl Ord for Number {
         match (self, other) {
             (Number::Int(a), Number::Int(b)) => a.cmp(b),
             (Number::Big(a), Number::Big(b)) => compare_decimal_integers(a, b),
+            (Number::Int(a), Number::Float(b)) => compare_int_float(*a, *b),
+            (Number::Float(a), Number::Int(b)) => compare_int_float(*b, *a).reverse(),
+            // A big integer lies beyond i128's range: its sign decides.
+            (Number::Big(a), Number::Int(_)) => big_sign(a),
+            (Number::Int(_), Number::Big(b)) => big_sign(b).reverse(),
+            // -0.0 equals 0.0 as every other zero does.
+            (Number::Float(a), Number::Float(b)) => {
+                a.partial_cmp(b).unwrap_or_else(|| a.total_cmp(b))
+            }
             _ => self.as_f64().total_cmp(&other.as_f64()),
         }
     }
+}
+
+/// How a big integer compares with every `i128`.
+fn big_sign(text: &str) -> Ordering {
+    if text.starts_with('-') {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    }
+}
+
+/// Compares an integer with a float exactly, as OPA compares numbers: through `f64`, an
+/// integer beyond 2^53 could equal a float it differs from.
+fn compare_int_float(int: i128, float: f64) -> Ordering {
+    // i128's range is [-2^127, 2^127); every float of that range with no fraction fits.
+    const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0; // 2^127
+    if float.is_nan() {
+        return (int as f64).total_cmp(&float);
+    }
+    let whole = float.trunc();
+    if whole >= LIMIT {
+        return Ordering::Less;
+    }
+    if whole < -LIMIT {
+        return Ordering::Greater;
+    }
+    int.cmp(&(whole as i128)).then(if float > whole {
+        Ordering::Less
+    } else if float < whole {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    })
 }
 
 /// Compares two integers written in decimal (optionally negative) without parsing them.
@@ -538,6 +580,26 @@ mod tests {
         for pair in ordered.windows(2) {
             assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
         }
+    }
+
+    #[test]
+    fn integers_and_floats_compare_exactly() {
+        let int = |i: i128| Number::Int(i);
+        assert_ne!(
+            int(9_007_199_254_740_993),
+            Number::Float(9_007_199_254_740_992.0)
+        );
+        assert!(int(9_007_199_254_740_993) > Number::Float(9_007_199_254_740_992.0));
+        assert_eq!(int(3), Number::Float(3.0));
+        assert_eq!(int(0), Number::Float(-0.0));
+        assert_eq!(Number::Float(0.0), Number::Float(-0.0));
+        assert!(int(2) < Number::Float(2.5) && Number::Float(2.5) < int(3));
+        assert!(int(-3) < Number::Float(-2.5) && Number::Float(-2.5) < int(-2));
+        assert!(int(i128::MAX) < Number::Float(1e40));
+        assert!(int(i128::MIN) > Number::Float(-1e40));
+        let big = |t: &str| Number::Big(Arc::from(t));
+        assert!(big("170141183460469231731687303715884105728") > int(i128::MAX));
+        assert!(big("-170141183460469231731687303715884105729") < int(i128::MIN));
     }
 
     #[test]

@@ -67,8 +67,13 @@ spec:
 
               violation contains {"msg": msg} if {
                 some c in input.review.object.spec.containers
-                not startswith(c.image, input.parameters.repos[_])
+                not allowed(c.image)
                 msg := sprintf("container <%v> has an invalid image repo <%v>", [c.name, c.image])
+              }
+
+              allowed(image) if {
+                some repo in input.parameters.repos
+                startswith(image, repo)
               }
 "#;
 
@@ -467,6 +472,36 @@ spec:
         None,
     ));
     assert_eq!(still["response"]["allowed"], false);
+
+    // So is one whose negation leaves a variable unbound, which OPA's compiler rejects.
+    let unsafe_negation = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8snolabels}
+spec:
+  crd: {spec: {names: {kind: K8sNoLabels}}}
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package k8snolabels
+        violation[{"msg": msg}] {
+          not input.review.object.metadata.labels[_]
+          msg := "no labels"
+        }
+"#;
+    let put = fx.send_yaml(
+        "PUT",
+        "/v1/gatekeeper/templates/k8snolabels",
+        unsafe_negation,
+    );
+    assert_eq!(put.status, 201, "{}", put.text());
+    let message = put.json()["status"]["byPod"][0]["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("template:3: rego_unsafe_var_error: var _ is unsafe"),
+        "{message}"
+    );
 
     // Structural problems are refused as Gatekeeper's admission refuses them.
     let wrong_name = REQUIRED_LABELS.replace("name: k8srequiredlabels", "name: other");

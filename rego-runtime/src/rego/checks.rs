@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use regorus::unstable::{AssignOp, Expr, Literal, Module, Query, Rule, RuleHead, Span};
 
+use super::diagnostics;
 use crate::builtins;
 use crate::error::{Location, Problem};
 
@@ -26,11 +27,7 @@ pub fn undefined_functions(engine: &mut regorus::Engine, disabled: &[String]) ->
                     problems.push(Problem {
                         code: "rego_type_error",
                         message: format!("undefined function {}", scope.display(name)),
-                        location: Some(Location {
-                            file: span.source.get_path().to_string(),
-                            row: span.line,
-                            col: span.col,
-                        }),
+                        location: Some(diagnostics::location(span)),
                     });
                 }
             });
@@ -371,16 +368,9 @@ pub fn recursion(engine: &mut regorus::Engine) -> Vec<Problem> {
             static_prefix(rule_ref(rule), &mut path);
             let key = path.join(".");
             let span = rule.span();
-            let entry = graph.entry(key).or_insert_with(|| {
-                (
-                    Location {
-                        file: span.source.get_path().to_string(),
-                        row: span.line,
-                        col: span.col,
-                    },
-                    BTreeSet::new(),
-                )
-            });
+            let entry = graph
+                .entry(key)
+                .or_insert_with(|| (diagnostics::location(span), BTreeSet::new()));
             let locals = local_names(rule);
             for_each_call(rule, &mut |name, _| {
                 let target = scope

@@ -61,6 +61,15 @@ fn opa_parse_wording(message: &str) -> String {
     }
 }
 
+/// Where `span` starts, as OPA locates a problem there.
+pub fn location(span: &regorus::unstable::Span) -> Location {
+    Location {
+        file: span.source.get_path().to_string(),
+        row: span.line,
+        col: span.col,
+    }
+}
+
 /// Classifies an error regorus raised while checking modules before the first evaluation.
 pub fn compile_problem(text: &str) -> Problem {
     let parsed = parse(text);

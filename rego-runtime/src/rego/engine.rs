@@ -155,15 +155,21 @@ impl Engine for RegoEngine {
     fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error> {
         let data = self.convert_data(&policies.data);
         let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
+        let negating: HashSet<String> = prepared
+            .lowered
+            .iter()
+            .filter(|(_, lowered)| lowered.negates_whole_expressions)
+            .map(|(file, _)| file.clone())
+            .collect();
+        let modules = prepared.base.get_modules().clone();
+        // Compiled even when the compiled evaluator is off: compiling finds the unsafe
+        // variables regorus does not report.
+        let compilation = CompiledPolicy::compile(&modules, policies.data.clone(), &negating);
+        if !compilation.unsafe_variables.is_empty() {
+            return Err(prepared.remap_error(Error::Compile(compilation.unsafe_variables)));
+        }
         prepared.compiled = if self.compiled_evaluator {
-            let negating: HashSet<String> = prepared
-                .lowered
-                .iter()
-                .filter(|(_, lowered)| lowered.negates_whole_expressions)
-                .map(|(file, _)| file.clone())
-                .collect();
-            let modules = prepared.base.get_modules().clone();
-            CompiledPolicy::compile(&modules, policies.data.clone(), &negating)
+            compilation.policy
         } else {
             Err(Unsupported("the compiled evaluator is off"))
         };
@@ -386,6 +392,7 @@ impl PreparedRego {
                 ),
                 location: None,
             }))),
+            Err(Fault::Rejected(problems)) => Some(Err(Error::Compile(problems))),
             Err(Fault::Fallback(why)) => {
                 tracing::debug!("evaluation left to regorus: {why}");
                 None

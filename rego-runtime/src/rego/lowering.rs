@@ -60,8 +60,10 @@ struct Shift {
 }
 
 impl Lowered {
-    /// The original column of a column in the lowered text (rows never move).
+    /// The original column, in characters as OPA counts them, of a column regorus reports
+    /// in the lowered text (rows never move).
     pub fn original_col(&self, row: u32, col: u32) -> u32 {
+        let col = self.char_col(row, col);
         let mut delta: i64 = 0;
         for shift in self.shifts.iter().filter(|s| s.row == row) {
             let lowered_start = i64::from(shift.col) + delta;
@@ -74,6 +76,24 @@ impl Lowered {
             delta += i64::from(shift.new_len) - i64::from(shift.old_len);
         }
         u32::try_from((i64::from(col) - delta).max(1)).unwrap_or(col)
+    }
+
+    /// A column of regorus's, which counts a tab as four columns, as a column in characters
+    /// (OPA counts a tab as one, like every other character).
+    fn char_col(&self, row: u32, col: u32) -> u32 {
+        let Some(line) = self.text.split('\n').nth((row as usize).saturating_sub(1)) else {
+            return col;
+        };
+        let (mut regorus_col, mut chars) = (1, 1);
+        for ch in line.chars() {
+            if regorus_col >= col {
+                break;
+            }
+            regorus_col += if ch == '\t' { 4 } else { 1 };
+            chars += 1;
+        }
+        // Past the end of the line (an error at its end): the rest as regorus counts it.
+        chars + col.saturating_sub(regorus_col)
     }
 }
 
@@ -820,6 +840,46 @@ mod tests {
         assert_eq!(
             lowered.original_col(2, col_of(&lowered.text)),
             col_of(source)
+        );
+    }
+
+    #[test]
+    fn columns_count_a_tab_as_one_character_as_opa_does() {
+        // regorus counts a tab as four columns: `x` after one tab is its column 5.
+        let lowered = lower("package t\np if {\n\tx := 1\n}\n", RegoVersion::V1);
+        assert_eq!(lowered.original_col(3, 5), 2);
+        // Before and after a lowering edit on the same line.
+        let source = "package t\nviolation[{\"msg\": msg}] {\tinput.a } {\tinput.b }\n";
+        let lowered = lower(source, RegoVersion::V0);
+        let line = lowered.text.lines().nth(1).expect("second line");
+        let regorus_col = |needle: &str| {
+            let before = &line[..line.find(needle).expect("needle")];
+            u32::try_from(
+                before
+                    .chars()
+                    .map(|c| if c == '\t' { 4 } else { 1 })
+                    .sum::<usize>()
+                    + 1,
+            )
+            .expect("col")
+        };
+        let opa_col = |needle: &str| {
+            let original = source.lines().nth(1).expect("second line");
+            u32::try_from(
+                original[..original.find(needle).expect("needle")]
+                    .chars()
+                    .count()
+                    + 1,
+            )
+            .expect("col")
+        };
+        assert_eq!(
+            lowered.original_col(2, regorus_col("input.a")),
+            opa_col("input.a")
+        );
+        assert_eq!(
+            lowered.original_col(2, regorus_col("input.b")),
+            opa_col("input.b")
         );
     }
 

@@ -3,6 +3,7 @@
 
 use regorus::unstable::{Expr, Rule, RuleHead};
 
+use super::diagnostics;
 use crate::error::Location;
 
 /// A rule or function definition: its path, where it is, and what kind of head it has.
@@ -36,11 +37,7 @@ pub fn definitions(engine: &mut regorus::Engine) -> Vec<Definition> {
             let span = rule.span();
             found.push(Definition {
                 path,
-                location: Location {
-                    file: span.source.get_path().to_string(),
-                    row: span.line,
-                    col: span.col,
-                },
+                location: diagnostics::location(span),
                 function,
                 static_head: complete && !keyed,
             });

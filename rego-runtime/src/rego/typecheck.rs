@@ -22,6 +22,7 @@ use regorus::unstable::{ArithOp, BinOp, Expr, Literal, Module, Rule, RuleHead, S
 
 use super::checks::{self, Scope};
 use super::convert::from_regorus;
+use super::diagnostics::location;
 use crate::Value;
 use crate::capabilities;
 use crate::error::{Location, Problem};
@@ -699,14 +700,6 @@ struct Checker<'s> {
     /// The result types of nested calls already worked out, by the call's address: each call
     /// is checked once, however deep the nesting (else `f(g(h(...)))` costs 2^depth).
     results: RefCell<HashMap<usize, Type>>,
-}
-
-fn location(span: &Span) -> Location {
-    Location {
-        file: span.source.get_path().to_string(),
-        row: span.line,
-        col: span.col,
-    }
 }
 
 /// Where OPA locates a term: a call at its function name, an operator at its left operand.

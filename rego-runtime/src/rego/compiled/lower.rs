@@ -12,9 +12,11 @@ use super::ir::{Compare, Expr, Pattern, Query, RuleKind, Slot, Step};
 use super::negation;
 use super::scope::{Callee, Name, Scope};
 use super::symbols::{Segment, flatten, static_path, var_name};
-use crate::Value;
+use super::syntax::{Nested, term_names};
 use crate::builtins::{self, Builtin};
 use crate::rego::convert::from_regorus;
+use crate::rego::diagnostics;
+use crate::{Problem, Value};
 
 /// Compiles the queries and terms of one frame.
 pub(super) struct Lowerer<'a> {
@@ -22,6 +24,9 @@ pub(super) struct Lowerer<'a> {
     /// Terms already evaluated into a slot, by the address of their syntax node: the
     /// operands of a negated expression, evaluated before the negation (see [`negation`]).
     evaluated: HashMap<usize, Slot>,
+    /// OPA's `rego_unsafe_var_error`s found: variables only a negation mentions, which
+    /// nothing outside it binds.
+    pub unsafe_variables: Vec<Problem>,
 }
 
 /// A syntax node's identity while its tree lives.
@@ -50,6 +55,7 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             scope,
             evaluated: HashMap::new(),
+            unsafe_variables: Vec::new(),
         }
     }
 
@@ -81,7 +87,7 @@ impl<'a> Lowerer<'a> {
                 self.scope.set_position(p.position);
                 match &p.pending {
                     Pending::Statement(stmt) => self.scope.mentions(stmt),
-                    Pending::Unify(..) => Vec::new(),
+                    Pending::Unify(lhs, rhs) => self.scope.term_mentions(&[lhs, rhs]),
                 }
             })
             .collect();
@@ -176,7 +182,8 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
             Literal::Expr { expr, .. } => self.expression_statement(expr, steps),
-            Literal::NotExpr { expr, .. } => {
+            Literal::NotExpr { expr, span } => {
+                self.note_unsafe_variables(expr, span);
                 if negation::unsupported(expr) {
                     return unsupported("a negated unary minus");
                 }
@@ -248,6 +255,33 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Records the variables of a negated expression that are unbound when it is placed:
+    /// OPA rejects them as unsafe (a wildcard there always, as nothing else can bind it;
+    /// each occurrence its own error, as OPA reports them). Variables of queries nested in
+    /// the expression are that query's own.
+    fn note_unsafe_variables(&mut self, expr: &Ast, span: &regorus::unstable::Span) {
+        let mut names = Vec::new();
+        term_names(expr, Nested::Skipped, &mut names);
+        let mut unsafe_names: Vec<&str> = names.into_iter().filter(|n| *n == "_").collect();
+        let mut names = Vec::new();
+        term_names(expr, Nested::Entered, &mut names);
+        for name in names {
+            if let Some(slot) = self.scope.local(name)
+                && !self.scope.is_bound(slot)
+                && !unsafe_names.contains(&name)
+            {
+                unsafe_names.push(name);
+            }
+        }
+        let location = diagnostics::location(span);
+        self.unsafe_variables
+            .extend(unsafe_names.into_iter().map(|name| Problem {
+                code: "rego_unsafe_var_error",
+                message: format!("var {name} is unsafe"),
+                location: Some(location.clone()),
+            }));
     }
 
     fn expression_statement(

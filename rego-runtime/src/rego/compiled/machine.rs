@@ -601,7 +601,11 @@ impl<'p> Machine<'p> {
                 owned = match self.rule(*id) {
                     // OPA looks a partial object's key up rule by rule: keys that conflict
                     // elsewhere in the object do not matter to this one.
-                    Err(Fault::Fallback(why)) if why == OBJECT_KEYS_CONFLICT => {
+                    Err(Fault::Fallback(why))
+                        if why == OBJECT_KEYS_CONFLICT
+                            && !path.is_empty()
+                            && self.program.rules[*id].kind == RuleKind::Object =>
+                    {
                         first = 1;
                         self.object_entry(*id, key(0))?
                     }

@@ -32,10 +32,10 @@ use self::machine::{Flow, Machine};
 use self::scope::Scope;
 use self::symbols::{ModuleNames, Symbols};
 use crate::engine::PathSegment;
-use crate::{Limits, Value};
+use crate::{Limits, Problem, Value};
 
 /// Why an evaluation stopped without an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Something this evaluator leaves to regorus, which words the error users see
     /// (a conflict, a strict builtin error, recursion).
@@ -44,6 +44,8 @@ pub enum Fault {
     Timeout,
     /// Queries nested deeper than the evaluator's stack allows (regorus would overflow it).
     TooDeep,
+    /// An ad-hoc query OPA's compiler rejects (unsafe variables).
+    Rejected(Vec<Problem>),
 }
 
 /// Why a policy or query is left to regorus: the construct this evaluator does not compile.
@@ -69,16 +71,38 @@ pub(super) struct CompiledPolicy {
     data: Value,
 }
 
+/// What compiling a policy gives.
+pub(super) struct Compilation {
+    /// The compiled policy, or the first construct this evaluator leaves to regorus.
+    pub policy: Result<CompiledPolicy, Unsupported>,
+    /// The variables OPA's compiler rejects as unsafe (found in every rule looked at, the
+    /// policy compiled or not), in OPA's order: the policy must not be served if any.
+    pub unsafe_variables: Vec<Problem>,
+}
+
 impl CompiledPolicy {
     /// Compiles `modules` (as regorus parsed them) against base `data`; `negating` names the
     /// files that import negated bodies (an import lowering removed).
     ///
-    /// # Errors
-    /// The first construct this evaluator leaves to regorus.
     pub fn compile(
         modules: &[Ref<Module>],
         data: Value,
         negating: &HashSet<String>,
+    ) -> Compilation {
+        let mut unsafe_variables = Vec::new();
+        let policy = Self::compile_rules(modules, data, negating, &mut unsafe_variables);
+        sort_problems(&mut unsafe_variables);
+        Compilation {
+            policy,
+            unsafe_variables,
+        }
+    }
+
+    fn compile_rules(
+        modules: &[Ref<Module>],
+        data: Value,
+        negating: &HashSet<String>,
+        unsafe_variables: &mut Vec<Problem>,
     ) -> Result<CompiledPolicy, Unsupported> {
         let named = modules
             .iter()
@@ -96,7 +120,7 @@ impl CompiledPolicy {
                 return Err(Unsupported("a rule where base data is"));
             }
         }
-        let rules = rules::compile(&symbols, &named)?;
+        let rules = rules::compile(&symbols, &named, unsafe_variables)?;
         Ok(CompiledPolicy {
             program: Program { rules },
             symbols,
@@ -175,9 +199,12 @@ impl CompiledPolicy {
     ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
         let names = ModuleNames::query();
         let mut lowerer = Lowerer::new(Scope::new(&self.symbols, &names));
-        let mut compiled = lowerer
-            .open_query(&query.stmts, &[])
-            .map_err(|Unsupported(why)| Fault::Fallback(why))?;
+        let compiled = lowerer.open_query(&query.stmts, &[]);
+        if !lowerer.unsafe_variables.is_empty() {
+            sort_problems(&mut lowerer.unsafe_variables);
+            return Err(Fault::Rejected(lowerer.unsafe_variables));
+        }
+        let mut compiled = compiled.map_err(|Unsupported(why)| Fault::Fallback(why))?;
         if lowerer.scope.innermost().is_empty() && is_one_value(&query.stmts) {
             answer_with_value(&mut compiled);
         }
@@ -215,6 +242,13 @@ impl CompiledPolicy {
             deadline,
         )
     }
+}
+
+/// Sorts problems as OPA sorts compile errors: by location, then message (OPA finds unsafe
+/// variables in a set, whose order is no order).
+fn sort_problems(problems: &mut [Problem]) {
+    let at = |p: &Problem| p.location.as_ref().map(|l| (l.file.clone(), l.row, l.col));
+    problems.sort_by(|a, b| at(a).cmp(&at(b)).then_with(|| a.message.cmp(&b.message)));
 }
 
 /// True for a query of one expression that is neither an assignment nor a unification.

@@ -152,6 +152,19 @@ impl Scope<'_> {
     pub fn mentions(&self, stmt: &LiteralStmt) -> Vec<Slot> {
         let mut names = Vec::new();
         statement_names(stmt, Nested::Entered, &mut names);
+        self.locals(names)
+    }
+
+    /// The slots of this frame that terms mention anywhere, nested queries included.
+    pub fn term_mentions(&self, terms: &[&Ast]) -> Vec<Slot> {
+        let mut names = Vec::new();
+        for term in terms {
+            term_names(term, Nested::Entered, &mut names);
+        }
+        self.locals(names)
+    }
+
+    fn locals(&self, names: Vec<&str>) -> Vec<Slot> {
         names
             .into_iter()
             .filter_map(|name| self.local(name))

@@ -8,11 +8,15 @@ use super::ir::{Body, Definition, Expr, Query, Rule, RuleKind};
 use super::lower::Lowerer;
 use super::scope::{Scope, pattern_names};
 use super::symbols::{Head, ModuleNames, Symbols, head};
+use crate::Problem;
 
-/// The compiled rules, indexed as `symbols` numbers them.
+/// The compiled rules, indexed as `symbols` numbers them. The variables OPA rejects as
+/// unsafe go to `unsafe_variables`, from every rule: one this evaluator does not compile
+/// does not stop the others from being looked at.
 pub(super) fn compile(
     symbols: &Symbols,
     modules: &[(ModuleNames, &Module)],
+    unsafe_variables: &mut Vec<Problem>,
 ) -> Result<Vec<Rule>, Unsupported> {
     let mut rules: Vec<Rule> = symbols
         .rules
@@ -24,28 +28,49 @@ pub(super) fn compile(
             default: None,
         })
         .collect();
+    let mut first_unsupported = None;
     for (names, module) in modules {
         let package = names.package.as_deref().unwrap_or_default();
         for rule in &module.policy {
-            let head = head(package, rule)?;
-            let id = symbols
-                .rule(&head.path)
-                .ok_or(Unsupported("a rule missing from the symbols"))?;
-            match rule.as_ref() {
-                AstRule::Default { .. } => {
-                    if rules[id].default.is_some() {
-                        return Err(Unsupported("two defaults for one rule"));
-                    }
-                    rules[id].default = Some(default_value(symbols, names, &head)?);
-                }
-                AstRule::Spec { bodies, .. } => {
-                    let definitions = definitions(symbols, names, &head, bodies)?;
-                    rules[id].definitions.extend(definitions);
-                }
+            let compiled =
+                compile_rule(symbols, names, package, rule, &mut rules, unsafe_variables);
+            if let Err(why) = compiled {
+                first_unsupported.get_or_insert(why);
             }
         }
     }
-    Ok(rules)
+    match first_unsupported {
+        Some(why) => Err(why),
+        None => Ok(rules),
+    }
+}
+
+/// Compiles one rule definition into its place in `rules`.
+fn compile_rule(
+    symbols: &Symbols,
+    names: &ModuleNames,
+    package: &[String],
+    rule: &AstRule,
+    rules: &mut [Rule],
+    unsafe_variables: &mut Vec<Problem>,
+) -> Result<(), Unsupported> {
+    let head = head(package, rule)?;
+    let id = symbols
+        .rule(&head.path)
+        .ok_or(Unsupported("a rule missing from the symbols"))?;
+    match rule {
+        AstRule::Default { .. } => {
+            if rules[id].default.is_some() {
+                return Err(Unsupported("two defaults for one rule"));
+            }
+            rules[id].default = Some(default_value(symbols, names, &head)?);
+        }
+        AstRule::Spec { bodies, .. } => {
+            let definitions = definitions(symbols, names, &head, bodies, unsafe_variables)?;
+            rules[id].definitions.extend(definitions);
+        }
+    }
+    Ok(())
 }
 
 /// A definition per body that is not an `else`; each `else` joins the chain before it.
@@ -54,15 +79,17 @@ fn definitions(
     names: &ModuleNames,
     head: &Head<'_>,
     bodies: &[RuleBody],
+    unsafe_variables: &mut Vec<Problem>,
 ) -> Result<Vec<Definition>, Unsupported> {
+    let mut body = |stmts, value| body(symbols, names, head, stmts, value, unsafe_variables);
     if bodies.is_empty() {
-        let body = body(symbols, names, head, &[], head.value)?;
+        let body = body(&[], head.value)?;
         return Ok(vec![Definition { bodies: vec![body] }]);
     }
     let mut out: Vec<Definition> = Vec::new();
     for rule_body in bodies {
         if !rule_body.is_else {
-            let body = body(symbols, names, head, &rule_body.query.stmts, head.value)?;
+            let body = body(&rule_body.query.stmts, head.value)?;
             out.push(Definition { bodies: vec![body] });
             continue;
         }
@@ -71,7 +98,7 @@ fn definitions(
         }
         // An `else` without a value is `true`.
         let value = rule_body.assign.as_ref().map(|a| a.value.as_ref());
-        let body = body(symbols, names, head, &rule_body.query.stmts, value)?;
+        let body = body(&rule_body.query.stmts, value)?;
         out.last_mut()
             .ok_or(Unsupported("`else` without a body before it"))?
             .bodies
@@ -86,8 +113,21 @@ fn body(
     head: &Head<'_>,
     stmts: &[regorus::unstable::LiteralStmt],
     value: Option<&regorus::unstable::Expr>,
+    unsafe_variables: &mut Vec<Problem>,
 ) -> Result<Body, Unsupported> {
     let mut lowerer = Lowerer::new(Scope::new(symbols, names));
+    let body = lower_body(&mut lowerer, head, stmts, value);
+    // Found before the body failed to compile, if it did: still OPA's errors.
+    unsafe_variables.append(&mut lowerer.unsafe_variables);
+    body
+}
+
+fn lower_body<'a>(
+    lowerer: &mut Lowerer<'a>,
+    head: &Head<'a>,
+    stmts: &'a [regorus::unstable::LiteralStmt],
+    value: Option<&'a regorus::unstable::Expr>,
+) -> Result<Body, Unsupported> {
     lowerer.scope.push();
     let mut params_names = Vec::new();
     for arg in head.args {

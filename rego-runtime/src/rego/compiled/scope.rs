@@ -174,7 +174,7 @@ impl<'a> Scope<'a> {
         if let Some(package) = &self.names.package {
             let mut path = package.clone();
             path.push(name.to_string());
-            if self.symbols.rule(&path).is_some() || self.symbols.leads_to_rules(&path) {
+            if self.symbols.is_exported(&path) {
                 return Name::Data(path);
             }
         }

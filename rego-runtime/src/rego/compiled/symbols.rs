@@ -213,6 +213,9 @@ pub(super) struct Symbols {
     /// path with its prefixes: a package without rules is still a document (`{}`).
     prefixes: HashSet<Vec<String>>,
     packages: HashSet<Vec<String>>,
+    /// Each package path extended by the first name of each of its rules' heads: what a
+    /// bare name in that package refers to (a sub-package alone does not count, as in OPA).
+    exports: HashSet<Vec<String>>,
 }
 
 impl Symbols {
@@ -224,6 +227,7 @@ impl Symbols {
             by_path: HashMap::new(),
             prefixes: HashSet::new(),
             packages: HashSet::new(),
+            exports: HashSet::new(),
         };
         for (names, _) in modules {
             if let Some(package) = &names.package {
@@ -234,8 +238,12 @@ impl Symbols {
             }
         }
         for (names, module) in modules {
+            let package = names.package.as_deref().unwrap_or_default();
             for rule in &module.policy {
-                let head = head(names.package.as_deref().unwrap_or_default(), rule)?;
+                let head = head(package, rule)?;
+                symbols
+                    .exports
+                    .insert(head.path[..(package.len() + 1).min(head.path.len())].to_vec());
                 match symbols.by_path.get(&head.path) {
                     Some(&id) if symbols.rules[id].1 != head.kind => {
                         return Err(Unsupported("one path defined by rules of different kinds"));
@@ -275,6 +283,11 @@ impl Symbols {
     /// How many parameters rule `id` takes (0 unless a function).
     pub fn arity(&self, id: RuleId) -> usize {
         self.arity[id]
+    }
+
+    /// True when `path` is a package extended by the first name of one of its rules.
+    pub fn is_exported(&self, path: &[String]) -> bool {
+        self.exports.contains(path)
     }
 
     /// True when rules lie strictly below `path`.
