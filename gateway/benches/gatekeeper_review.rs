@@ -7,7 +7,12 @@
 //! `GATEKEEPER_BENCH_REVIEW=ingress` measures the uniqueness template over 10,000 inventory
 //! objects instead; `GATEKEEPER_BENCH_HELPERS=0` keeps every template on one thread (the
 //! steadiest figure to compare two builds by); `GATEKEEPER_BENCH_COUNT=N` runs exactly N reviews
-//! and no batches, for instruction counts under `valgrind --tool=callgrind`.
+//! and no batches, for instruction counts under `valgrind --tool=callgrind`;
+//! `GATEKEEPER_BENCH_TEMPLATES=1` times each template's hook alone instead (every constraint
+//! of it matched), slowest first, to show where a review's engine time goes;
+//! `GATEKEEPER_BENCH_TEMPLATES=NAME` times only the templates whose name contains NAME;
+//! `GATEKEEPER_BENCH_GAP_MS=N` sleeps N ms before each review and reports the median and
+//! 99th percentile of reviews that start on an idle process, as webhook calls do at low load.
 
 use std::path::Path;
 use std::process::Command;
@@ -84,6 +89,28 @@ fn main() {
             .expect("reviewed")
     };
     println!("violations per review: {}", run().violations.len());
+    if let Ok(filter) = std::env::var("GATEKEEPER_BENCH_TEMPLATES") {
+        per_template(&engine, &prepared, &review, &limits, &filter);
+        return;
+    }
+    if let Ok(gap) = std::env::var("GATEKEEPER_BENCH_GAP_MS") {
+        let gap = Duration::from_millis(gap.parse().expect("GATEKEEPER_BENCH_GAP_MS is a number"));
+        let mut times: Vec<Duration> = (0..300)
+            .map(|_| {
+                std::thread::sleep(gap);
+                let started = Instant::now();
+                std::hint::black_box(run());
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        println!(
+            "after {gap:?} idle: median {:?}, p99 {:?}",
+            times[times.len() / 2],
+            times[times.len() * 99 / 100]
+        );
+        return;
+    }
     if let Ok(count) = std::env::var("GATEKEEPER_BENCH_COUNT") {
         for _ in 0..count
             .parse::<u32>()
@@ -116,6 +143,66 @@ fn main() {
         cpu[0],
         cpu[BATCHES - 1]
     );
+}
+
+/// Each template's hook on the review with all of its constraints matched: mean wall time
+/// over a fixed number of runs, slowest first, and the total.
+fn per_template(
+    engine: &RegoEngine,
+    prepared: &PreparedGatekeeper,
+    review: &review::Review,
+    limits: &Limits,
+    filter: &str,
+) {
+    let runs: u32 = std::env::var("GATEKEEPER_BENCH_RUNS")
+        .map_or(if filter == "1" { 2000 } else { 200_000 }, |n| {
+            n.parse().expect("GATEKEEPER_BENCH_RUNS is a number")
+        });
+    let matched = prepared.groups.iter().map(|group| {
+        let names = group
+            .constraints
+            .iter()
+            .map(|c| (Value::string(&c.name), Value::Bool(true)));
+        (
+            Value::string(&group.template.kind),
+            Value::Object(std::sync::Arc::new(names.collect())),
+        )
+    });
+    let input = Value::object([
+        ("review", review.value.clone()),
+        (
+            "matched",
+            Value::Object(std::sync::Arc::new(matched.collect())),
+        ),
+    ]);
+    let input = rego_runtime::Engine::prepare_input(engine, &input);
+    let mut times: Vec<(Duration, &str)> = prepared
+        .groups
+        .iter()
+        .filter(|group| filter == "1" || group.template.name.contains(filter))
+        .map(|group| {
+            let template = &group.compiled;
+            let evaluate = || {
+                template.prepared.evaluate(
+                    rego_runtime::Entrypoint::Data(&template.hook_path),
+                    rego_runtime::Input::Prepared(&input),
+                    limits,
+                )
+            };
+            std::hint::black_box(evaluate().expect("evaluated"));
+            let started = Instant::now();
+            for _ in 0..runs {
+                std::hint::black_box(evaluate().ok());
+            }
+            (started.elapsed() / runs, group.template.name.as_str())
+        })
+        .collect();
+    times.sort_by(|a, b| b.cmp(a));
+    let total: Duration = times.iter().map(|(time, _)| *time).sum();
+    for (time, name) in &times {
+        println!("{:>10.1?} {name}", time);
+    }
+    println!("{:>10.1?} total of {} templates", total, times.len());
 }
 
 /// User and system CPU time of this process so far (all threads), from `/proc/self/stat`.

@@ -358,10 +358,17 @@ impl Ord for Value {
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Number(a), Value::Number(b)) => a.cmp(b),
+            // One shared allocation is equal to itself: evaluation compares a value with its
+            // own copies (a container bound twice, a function argument) far more than with
+            // other values.
+            (Value::String(a), Value::String(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::String(a), Value::String(b)) => a.cmp(b),
+            (Value::Array(a), Value::Array(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::Array(a), Value::Array(b)) => a.iter().cmp(b.iter()),
+            (Value::Set(a), Value::Set(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::Set(a), Value::Set(b)) => a.iter().cmp(b.iter()),
             // OPA compares objects key by key, then value by value, in key order.
+            (Value::Object(a), Value::Object(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::Object(a), Value::Object(b)) => a.iter().cmp(b.iter()),
             _ => self.rank().cmp(&other.rank()),
         }

@@ -6,6 +6,8 @@
 //! run at all, `?` one non-separator, `[a-z]`/`[!abc]` one character of a class, `{a,b}`
 //! alternatives, and `\` quotes the next character.
 
+use std::sync::Arc;
+
 use regex::Regex;
 
 use super::Builtin;
@@ -169,7 +171,7 @@ impl Translator<'_> {
 }
 
 /// The regular expression of `pattern`, anchored, with `separators` bounding `*` and `?`.
-fn compile(pattern: &str, separators: &[char]) -> Result<Regex, String> {
+fn compile(pattern: &str, separators: &[char]) -> Result<Arc<Regex>, String> {
     // The separators' count, then the separators and the pattern: unambiguous.
     let separator_text: String = separators.iter().collect();
     let key = format!("{}:{separator_text}{pattern}", separators.len());

@@ -1,9 +1,11 @@
 //! Compiled patterns shared by every thread. Policies match the same few patterns over and
 //! over, and evaluations run on whichever thread is free (a review's templates are spread
 //! over short-lived helper threads), so a per-thread cache would recompile on every one.
+//! Entries are shared behind an `Arc` rather than cloned: a cloned `Regex` starts a pool of
+//! search caches of its own, and building one costs more than a typical match.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use regex::Regex;
 
@@ -13,7 +15,7 @@ const LIMIT: usize = 256;
 
 /// A bounded map from a pattern's key to its compiled expression.
 pub(super) struct PatternCache {
-    entries: LazyLock<Mutex<HashMap<String, Regex>>>,
+    entries: LazyLock<Mutex<HashMap<String, Arc<Regex>>>>,
 }
 
 impl PatternCache {
@@ -29,11 +31,11 @@ impl PatternCache {
         &self,
         key: &str,
         compile: impl FnOnce() -> Result<Regex, E>,
-    ) -> Result<Regex, E> {
+    ) -> Result<Arc<Regex>, E> {
         if let Some(found) = self.lock().get(key) {
             return Ok(found.clone());
         }
-        let compiled = compile()?;
+        let compiled = Arc::new(compile()?);
         let mut entries = self.lock();
         if entries.len() >= LIMIT {
             entries.clear();
@@ -42,7 +44,7 @@ impl PatternCache {
         Ok(compiled)
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Regex>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Regex>>> {
         // The map is always whole between statements, so a panic elsewhere leaves it usable.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -65,6 +67,10 @@ mod tests {
             assert!(found.expect("valid").is_match("aa"));
         }
         assert_eq!(compiled.get(), 1);
+        // The one expression itself, not a clone: a clone would start its own search caches.
+        let first = cache.get_or_compile("a+", || compile("a+")).expect("valid");
+        let second = cache.get_or_compile("a+", || compile("a+")).expect("valid");
+        assert!(Arc::ptr_eq(&first, &second));
         let unclosed = String::from("(");
         assert!(
             cache

@@ -1,6 +1,8 @@
 //! `regex.*` and the deprecated `re_match` on the `regex` crate, whose syntax is RE2's as Go
 //! uses it; errors are worded as Go's `regexp` package words them.
 
+use std::sync::Arc;
+
 use regex::Regex;
 
 use super::args::{self, BuiltinError};
@@ -30,7 +32,7 @@ const MAX_REPEAT: u32 = 1000;
 static CACHE: PatternCache = PatternCache::new();
 
 /// Compiles `pattern`, or fails with Go's `error parsing regexp: ...` wording.
-pub(super) fn compile(pattern: &str) -> Result<Regex, BuiltinError> {
+pub(super) fn compile(pattern: &str) -> Result<Arc<Regex>, BuiltinError> {
     CACHE.get_or_compile(pattern, || {
         if let Some(count) = oversized_repeat(pattern) {
             return Err(BuiltinError::failed(format!(

@@ -187,6 +187,9 @@ fn indexof_n(args: &[Value]) -> Result<Value, BuiltinError> {
 /// Go's `unicode.ToLower` per rune: the simple mapping, never a longer string.
 fn lower(args: &[Value]) -> Result<Value, BuiltinError> {
     let s = args::string(args, 0)?;
+    if s.is_ascii() {
+        return string_value(s.to_ascii_lowercase());
+    }
     string_value(
         s.chars()
             .map(|c| c.to_lowercase().next().unwrap_or(c))
@@ -197,6 +200,9 @@ fn lower(args: &[Value]) -> Result<Value, BuiltinError> {
 /// Go's `unicode.ToUpper` per rune: a rune whose upper case is several runes (`ß`) stays.
 fn upper(args: &[Value]) -> Result<Value, BuiltinError> {
     let s = args::string(args, 0)?;
+    if s.is_ascii() {
+        return string_value(s.to_ascii_uppercase());
+    }
     string_value(
         s.chars()
             .map(|c| {

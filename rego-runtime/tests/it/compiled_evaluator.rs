@@ -150,3 +150,45 @@ fn deep_policies_answer_or_fail_but_never_overflow_the_stack() {
         );
     });
 }
+
+#[test]
+fn a_function_runs_once_per_arguments_and_input_as_in_opa() {
+    // OPA 1.22.2 (`opa eval -d p.rego -i '{"a":"1"}' data.p`) prints exactly these lines: a
+    // call with arguments seen before under the same input is answered from its cache,
+    // and each `with input` starts a cache of its own.
+    let source = r#"package p
+
+f(x) := y if { print("f", x); y := concat("-", [x, input.a]) }
+g(x) := y if { print("g", x); y := f(x) }
+a := [f("k"), f("j"), f("k")]
+b := v if { v := f("k") with input as {"a": "2"} }
+b2 := v if { v := f("k") with input as {"a": "1"} }
+c := f("k")
+d := g("k")
+e := [y | some x in ["k", "m", "m"]; y := g(x)]
+"#;
+    let prepared = prepare(&RegoEngine::new(0), source);
+    let evaluation = prepared
+        .evaluate(
+            Entrypoint::Data(&[PathSegment::Key("p".into())]),
+            Input::Json(r#"{"a": "1"}"#),
+            &Limits::default(),
+        )
+        .expect("evaluation");
+    let Outcome::Document(Some(document)) = evaluation.outcome else {
+        panic!("no document");
+    };
+    assert_eq!(
+        document,
+        Value::from_json(
+            r#"{"a":["k-1","j-1","k-1"],"b":"k-2","b2":"k-1","c":"k-1","d":"k-1","e":["k-1","m-1","m-1"]}"#
+        )
+        .expect("json")
+    );
+    let printed: Vec<&str> = evaluation
+        .prints
+        .iter()
+        .map(|line| line.split_once(": ").expect("location").1)
+        .collect();
+    assert_eq!(printed, ["f k", "f j", "f k", "f k", "g k", "g m", "f m"]);
+}

@@ -32,6 +32,9 @@ const MAX_CALL_DEPTH: u32 = 512;
 /// Why a partial object rule has no value: two definitions give one key different values.
 const OBJECT_KEYS_CONFLICT: &str = "object keys must be unique";
 
+/// Builtin calls with at most this many operands evaluate them into an array on the stack.
+const FEW_OPERANDS: usize = 4;
+
 /// How many steps run between two looks at the clock.
 const STEPS_PER_CLOCK_CHECK: u32 = 256;
 
@@ -40,6 +43,8 @@ enum Cached {
     Pending,
     Running,
     Done(Option<Value>),
+    /// A function's results by arguments (see [`Machine::call_function`]).
+    Calls(BTreeMap<Vec<Value>, Option<Value>>),
 }
 
 /// An input and the rule values computed for it (`with input as` starts a new one).
@@ -108,7 +113,7 @@ impl<'p> Machine<'p> {
         match &self.contexts[self.current].rules[id] {
             Cached::Done(value) => return Ok(value.clone()),
             Cached::Running => return Err(Fault::Fallback("a rule that depends on itself")),
-            Cached::Pending => {}
+            Cached::Pending | Cached::Calls(_) => {}
         }
         let context = self.current;
         self.contexts[context].rules[id] = Cached::Running;
@@ -220,13 +225,31 @@ impl<'p> Machine<'p> {
         Ok(result)
     }
 
-    fn call_function(&mut self, id: RuleId, args: &[Value]) -> Eval<Option<Value>> {
+    /// A function's result for `args`, computed once per context, as OPA caches calls: a
+    /// second call with the same arguments neither runs the body nor prints again (helpers
+    /// such as `added(c)` are called again and again with the same container).
+    fn call_function(&mut self, id: RuleId, args: Vec<Value>) -> Eval<Option<Value>> {
+        let context = self.current;
+        if let Cached::Calls(calls) = &self.contexts[context].rules[id]
+            && let Some(known) = calls.get(&args)
+        {
+            return Ok(known.clone());
+        }
         if self.depth >= MAX_CALL_DEPTH {
             return Err(Fault::Fallback("functions nested too deep"));
         }
         self.depth += 1;
-        let result = self.function_value(id, args);
+        let result = self.function_value(id, &args);
         self.depth -= 1;
+        if let Ok(value) = &result {
+            let cached = &mut self.contexts[context].rules[id];
+            if !matches!(cached, Cached::Calls(_)) {
+                *cached = Cached::Calls(BTreeMap::new());
+            }
+            if let Cached::Calls(calls) = cached {
+                calls.insert(args, value.clone());
+            }
+        }
         result
     }
 
@@ -482,12 +505,23 @@ impl<'p> Machine<'p> {
                 packages,
             } => self.virtual_document(path, rules, packages)?,
             Expr::Index { base, path } => self.index(base, path, frame)?,
+            Expr::Builtin { builtin, args } if args.len() <= FEW_OPERANDS => {
+                // Most builtins take one to three operands: kept on the stack, not the heap.
+                let mut operands: [Value; FEW_OPERANDS] = std::array::from_fn(|_| Value::Null);
+                for (operand, arg) in operands.iter_mut().zip(args) {
+                    match self.eval(arg, frame)? {
+                        Some(value) => *operand = value,
+                        None => return Ok(None),
+                    }
+                }
+                self.call_builtin(builtin, &operands[..args.len()])?
+            }
             Expr::Builtin { builtin, args } => match self.operands(args, frame)? {
                 Some(operands) => self.call_builtin(builtin, &operands)?,
                 None => None,
             },
             Expr::Function { rule, args } => match self.operands(args, frame)? {
-                Some(operands) => self.call_function(*rule, &operands)?,
+                Some(operands) => self.call_function(*rule, operands)?,
                 None => None,
             },
             Expr::Print { location, args } => {

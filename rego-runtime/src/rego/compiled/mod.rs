@@ -22,6 +22,7 @@ mod symbols;
 mod syntax;
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use regorus::unstable::{Module, Ref};
@@ -69,7 +70,13 @@ pub(super) struct CompiledPolicy {
     program: Program,
     symbols: Symbols,
     data: Value,
+    /// Documents asked for before, resolved: clients ask for the same few paths on every
+    /// request, and resolving one looks each prefix up by name.
+    documents: Mutex<Vec<(Vec<PathSegment>, Arc<Expr>)>>,
 }
+
+/// Resolved document paths kept at most; past this the oldest is forgotten.
+const DOCUMENTS_KEPT: usize = 16;
 
 /// What compiling a policy gives.
 pub(super) struct Compilation {
@@ -125,6 +132,7 @@ impl CompiledPolicy {
             program: Program { rules },
             symbols,
             data,
+            documents: Mutex::default(),
         })
     }
 
@@ -139,6 +147,36 @@ impl CompiledPolicy {
         input: Option<Value>,
         limits: &Limits,
     ) -> Result<Answer<Option<Value>>, Fault> {
+        let document = self.resolved(path)?;
+        let mut machine = self.machine(input, limits);
+        let value = machine.eval(&document, &mut Vec::new())?;
+        Ok(Answer {
+            value,
+            prints: machine.take_prints(),
+        })
+    }
+
+    /// The expression of `data.<path>`, resolved once and remembered.
+    fn resolved(&self, path: &[PathSegment]) -> Result<Arc<Expr>, Fault> {
+        let documents = || {
+            self.documents
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some((_, expr)) = documents().iter().find(|(known, _)| known == path) {
+            return Ok(expr.clone());
+        }
+        let expr = Arc::new(self.resolve(path)?);
+        let mut documents = documents();
+        if documents.len() >= DOCUMENTS_KEPT {
+            documents.remove(0);
+        }
+        documents.push((path.to_vec(), expr.clone()));
+        Ok(expr)
+    }
+
+    /// The expression of `data.<path>`: the rule or package it names, then the keys below.
+    fn resolve(&self, path: &[PathSegment]) -> Result<Expr, Fault> {
         let mut names = Vec::new();
         let mut rest = path.iter();
         let (base, mut steps) = loop {
@@ -169,19 +207,13 @@ impl CompiledPolicy {
                 PathSegment::Index(index) => Value::int(*index),
             })
         }));
-        let document = if steps.is_empty() {
+        Ok(if steps.is_empty() {
             base
         } else {
             Expr::Index {
                 base: Box::new(base),
                 path: steps,
             }
-        };
-        let mut machine = self.machine(input, limits);
-        let value = machine.eval(&document, &mut Vec::new())?;
-        Ok(Answer {
-            value,
-            prints: machine.take_prints(),
         })
     }
 
