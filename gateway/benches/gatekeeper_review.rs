@@ -8,11 +8,13 @@
 //! objects instead; `GATEKEEPER_BENCH_HELPERS=0` keeps every template on one thread (the
 //! steadiest figure to compare two builds by); `GATEKEEPER_BENCH_COUNT=N` runs exactly N reviews
 //! and no batches, for instruction counts under `valgrind --tool=callgrind`;
-//! `GATEKEEPER_BENCH_TEMPLATES=1` times each template's hook alone instead (every constraint
-//! of it matched), slowest first, to show where a review's engine time goes;
+//! `GATEKEEPER_BENCH_TEMPLATES=1` times each template alone instead (every constraint of it
+//! matched), slowest first, to show where a review's engine time goes;
 //! `GATEKEEPER_BENCH_TEMPLATES=NAME` times only the templates whose name contains NAME;
 //! `GATEKEEPER_BENCH_GAP_MS=N` sleeps N ms before each review and reports the median and
-//! 99th percentile of reviews that start on an idle process, as webhook calls do at low load.
+//! 99th percentile of reviews that start on an idle process, as webhook calls do at low load;
+//! `GATEKEEPER_BENCH_EVICT_MB=N` also writes N MiB of other memory before each review (with a
+//! gap of 0: caches emptied without idling).
 
 use std::path::Path;
 use std::process::Command;
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use gateway::gatekeeper::constraints::WEBHOOK_POINT;
 use gateway::gatekeeper::state::{GatekeeperContents, PreparedGatekeeper};
-use gateway::gatekeeper::{evaluate, objects, review};
+use gateway::gatekeeper::{evaluate, objects, review, spread};
 use rego_runtime::rego::RegoEngine;
 use rego_runtime::{Limits, Value};
 
@@ -95,9 +97,17 @@ fn main() {
     }
     if let Ok(gap) = std::env::var("GATEKEEPER_BENCH_GAP_MS") {
         let gap = Duration::from_millis(gap.parse().expect("GATEKEEPER_BENCH_GAP_MS is a number"));
+        let evict_mb: usize = std::env::var("GATEKEEPER_BENCH_EVICT_MB").map_or(0, |n| {
+            n.parse().expect("GATEKEEPER_BENCH_EVICT_MB is a number")
+        });
+        let mut other = vec![0u8; evict_mb << 20];
         let mut times: Vec<Duration> = (0..300)
-            .map(|_| {
+            .map(|round| {
                 std::thread::sleep(gap);
+                for line in other.chunks_mut(64) {
+                    line[0] = line[0].wrapping_add(round as u8);
+                }
+                std::hint::black_box(&other);
                 let started = Instant::now();
                 std::hint::black_box(run());
                 started.elapsed()
@@ -145,7 +155,7 @@ fn main() {
     );
 }
 
-/// Each template's hook on the review with all of its constraints matched: mean wall time
+/// Each template on the review with all of its constraints matched: mean wall time
 /// over a fixed number of runs, slowest first, and the total.
 fn per_template(
     engine: &RegoEngine,
@@ -158,37 +168,28 @@ fn per_template(
         .map_or(if filter == "1" { 2000 } else { 200_000 }, |n| {
             n.parse().expect("GATEKEEPER_BENCH_RUNS is a number")
         });
-    let matched = prepared.groups.iter().map(|group| {
-        let names = group
-            .constraints
-            .iter()
-            .map(|c| (Value::string(&c.name), Value::Bool(true)));
-        (
-            Value::string(&group.template.kind),
-            Value::Object(std::sync::Arc::new(names.collect())),
-        )
-    });
-    let input = Value::object([
-        ("review", review.value.clone()),
-        (
-            "matched",
-            Value::Object(std::sync::Arc::new(matched.collect())),
-        ),
-    ]);
-    let input = rego_runtime::Engine::prepare_input(engine, &input);
     let mut times: Vec<(Duration, &str)> = prepared
         .groups
         .iter()
         .filter(|group| filter == "1" || group.template.name.contains(filter))
         .map(|group| {
-            let template = &group.compiled;
-            let evaluate = || {
-                template.prepared.evaluate(
-                    rego_runtime::Entrypoint::Data(&template.hook_path),
-                    rego_runtime::Input::Prepared(&input),
-                    limits,
-                )
+            let task = || spread::TemplateTask {
+                template: group.compiled.clone(),
+                inputs: group
+                    .constraints
+                    .iter()
+                    .map(|c| {
+                        rego_runtime::Engine::prepare_input(
+                            engine,
+                            &Value::object([
+                                ("review", review.value.clone()),
+                                ("parameters", c.parameters.clone()),
+                            ]),
+                        )
+                    })
+                    .collect(),
             };
+            let evaluate = || spread::run_all(vec![task()], limits, Some(0)).remove(0);
             std::hint::black_box(evaluate().expect("evaluated"));
             let started = Instant::now();
             for _ in 0..runs {

@@ -1,21 +1,20 @@
 //! Reviewing one object against a snapshot's constraints, as the constraint framework's
 //! `Client.Review` does: per template, the constraints that apply at the enforcement point
-//! and match the object (a matcher error is an autoreject), then one query per template of
-//! its hook (`templates::HOOK_FILE`), which runs `data.template.violation` with
-//! `input = {review, parameters}` for each matched constraint. The input (the review plus
-//! every matched constraint) is built and converted for the engine once per review and shared
-//! by every template. A Rego runtime error becomes one violation per matched constraint of
-//! that template, carrying the error text.
+//! and match the object (a matcher error is an autoreject), then, as the frameworks' hook
+//! does, `data.template.violation` with `input = {review, parameters}` for each matched
+//! constraint, in name order. The hook queries a template's constraints in one query, so a
+//! Rego runtime error in any of them becomes one violation per matched constraint of that
+//! template, carrying the error text.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use rego_runtime::{Engine, Error as EngineError, Evaluation, Limits, Outcome, Value};
+use rego_runtime::{Engine, Limits, Outcome, Value};
 
 use super::constraints::{PreparedConstraint, WEBHOOK_POINT};
 use super::matching;
 use super::review::Review;
-use super::spread;
+use super::spread::{self, TemplateAnswer, TemplateTask};
 use super::state::{PreparedGatekeeper, TemplateGroup};
 
 /// One result: a constraint's message about the reviewed object.
@@ -55,7 +54,7 @@ pub struct Reviewed {
 type Matched<'a> = (&'a Arc<PreparedConstraint>, &'a [String]);
 
 /// Reviews `review` at enforcement `point`. `engine` must be the engine the snapshot's
-/// templates were prepared with: it converts the input once for all of them.
+/// templates were prepared with: it prepares each constraint's input.
 ///
 /// # Errors
 /// A result whose `msg` is not a string fails the whole review, as it does in Gatekeeper
@@ -83,10 +82,7 @@ pub fn review_spread(
     helpers: Option<usize>,
 ) -> Result<Reviewed, String> {
     let mut outcome = Reviewed::default();
-    // Matching runs first for every template, so that the one input can name every matched
-    // constraint (`input.matched[kind][name]`).
     let mut plans: Vec<(&TemplateGroup, Vec<Matched<'_>>)> = Vec::new();
-    let mut matched_kinds: BTreeMap<Value, Value> = BTreeMap::new();
     for group in &state.groups {
         // Only the webhook filters templates by the request's operation.
         if point == WEBHOOK_POINT && !group.template.matches_operation(&review.operation) {
@@ -118,35 +114,30 @@ pub fn review_spread(
                 }),
             }
         }
-        if matched.is_empty() {
-            continue;
+        if !matched.is_empty() {
+            plans.push((group, matched));
         }
-        let names: BTreeMap<Value, Value> = matched
-            .iter()
-            .map(|(c, _)| (Value::string(&c.name), Value::Bool(true)))
-            .collect();
-        matched_kinds.insert(
-            Value::string(&group.template.kind),
-            Value::Object(Arc::new(names)),
-        );
-        plans.push((group, matched));
     }
-    if !plans.is_empty() {
-        let input = Value::object([
-            ("review", review.value.clone()),
-            ("matched", Value::Object(Arc::new(matched_kinds))),
-        ]);
-        let input = engine.prepare_input(&input);
-        let templates = plans
-            .iter()
-            .map(|(group, _)| group.compiled.clone())
-            .collect();
-        let evaluations = spread::run_all(templates, &input, limits, helpers);
-        // Shaped in template order whatever order they ran in: the first bad `msg` decides
-        // the error, and prints keep their order.
-        for ((_, matched), evaluation) in plans.iter().zip(evaluations) {
-            shape(evaluation, matched, &mut outcome)?;
-        }
+    let tasks = plans
+        .iter()
+        .map(|(group, matched)| TemplateTask {
+            template: group.compiled.clone(),
+            inputs: matched
+                .iter()
+                .map(|(constraint, _)| {
+                    engine.prepare_input(&Value::object([
+                        ("review", review.value.clone()),
+                        ("parameters", constraint.parameters.clone()),
+                    ]))
+                })
+                .collect(),
+        })
+        .collect();
+    let answers = spread::run_all(tasks, limits, helpers);
+    // Shaped in template order whatever order they ran in: the first bad `msg` decides the
+    // error, and prints keep their order.
+    for ((_, matched), answer) in plans.iter().zip(answers) {
+        shape(answer, matched, &mut outcome)?;
     }
     outcome.violations.sort_by(|a, b| {
         (&a.constraint.kind, &a.constraint.name, &a.details, &a.msg).cmp(&(
@@ -159,14 +150,14 @@ pub fn review_spread(
     Ok(outcome)
 }
 
-/// Shapes one template's hook results as the frameworks' hook does.
+/// Shapes one template's results as the frameworks' hook does.
 fn shape(
-    evaluation: Result<Evaluation, EngineError>,
+    answer: TemplateAnswer,
     matched: &[Matched<'_>],
     outcome: &mut Reviewed,
 ) -> Result<(), String> {
-    let evaluation = match evaluation {
-        Ok(evaluation) => evaluation,
+    let evaluations = match answer {
+        Ok(evaluations) => evaluations,
         Err(error) => {
             // The framework queries all of a template's constraints at once, so one
             // runtime error is the answer for every one of them.
@@ -183,20 +174,25 @@ fn shape(
             return Ok(());
         }
     };
-    outcome.prints.extend(evaluation.prints);
-    let items = match &evaluation.outcome {
-        Outcome::Document(Some(Value::Set(items))) => items,
-        _ => return Ok(()),
-    };
-    // The hook's results form a set per constraint: equal (details, msg) pairs collapse.
+    for ((constraint, actions), evaluation) in matched.iter().zip(evaluations) {
+        outcome.prints.extend(evaluation.prints);
+        if let Outcome::Document(Some(Value::Set(items))) = &evaluation.outcome {
+            shape_constraint(items, constraint, actions, outcome)?;
+        }
+    }
+    Ok(())
+}
+
+/// Shapes one constraint's `violation` set: a result without `msg` is dropped, and results
+/// equal in `details` and `msg` collapse, as the hook's set of responses does.
+fn shape_constraint(
+    items: &BTreeSet<Value>,
+    constraint: &Arc<PreparedConstraint>,
+    actions: &[String],
+    outcome: &mut Reviewed,
+) -> Result<(), String> {
     let mut seen = BTreeSet::new();
-    for item in items.iter() {
-        let Some([Value::String(name), result]) = item.as_array() else {
-            continue;
-        };
-        let Some((constraint, actions)) = matched.iter().find(|(c, _)| *c.name == **name) else {
-            continue;
-        };
+    for result in items {
         let Some(msg) = result.get("msg") else {
             // A result without `msg` is dropped, as the hook's `r.msg` is undefined.
             continue;
@@ -209,9 +205,9 @@ fn shape(
             ));
         };
         let details = Some(result.get("details").cloned().unwrap_or_default());
-        if seen.insert((name.clone(), details.clone(), msg.clone())) {
+        if seen.insert((details.clone(), msg.clone())) {
             outcome.violations.push(Violation {
-                constraint: (*constraint).clone(),
+                constraint: constraint.clone(),
                 msg: msg.to_string(),
                 details,
                 enforcement_action: constraint.action.clone(),

@@ -289,12 +289,15 @@ pub fn check_data_refs(outline: &Outline, file: &str) -> Result<(), Refusal> {
     }
 }
 
+/// The package a template's module is renamed to: its rules are `data.template.*`.
+pub const TEMPLATE_PACKAGE: &str = "template";
+
 /// Applies the rewrite to a module whose checks passed: package, imports and `data.lib` refs.
 pub fn apply(source: &str, outline: &Outline, role: Role) -> String {
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     if let Some((_, start, end)) = &outline.package {
         match role {
-            Role::Template => edits.push((*start, *end, "template".to_string())),
+            Role::Template => edits.push((*start, *end, TEMPLATE_PACKAGE.to_string())),
             Role::Lib => edits.push((*start, *start, "libs.".to_string())),
         }
     }

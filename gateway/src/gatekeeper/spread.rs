@@ -1,7 +1,8 @@
 //! Spreading one review's templates over the cores other reviews leave idle.
 //!
 //! The engine time of a review is the sum of its templates' (tens of them, each independent
-//! and each with its own pool of evaluators). Below full load a review takes helpers from a
+//! and each with its own pool of evaluators). A template is the unit of work: its matched
+//! constraints run one after the other, as one query of the frameworks' hook would. Below full load a review takes helpers from a
 //! small set of threads started once, one per core beyond the first: the calling thread
 //! works too, and every thread takes the next template from a shared counter. At full load
 //! no helper is asked for, as spreading would only add hand-overs and contention.
@@ -19,32 +20,38 @@ use super::templates::CompiledTemplate;
 /// work over costs microseconds, about what one small template costs.
 pub const PARALLEL_MIN_TEMPLATES: usize = 8;
 
-type Outcome = Result<Evaluation, EngineError>;
+/// One template's part of a review: the input of each matched constraint, in name order.
+pub struct TemplateTask {
+    pub template: Arc<CompiledTemplate>,
+    pub inputs: Vec<PreparedInput>,
+}
 
-/// Runs every template's hook on `input`; the result at `i` is `templates[i]`'s. `helpers`
-/// threads join in, or as many as idle cores allow when `None`.
+/// A template's answer: `data.template.violation` per input, or the first error, which fails
+/// the whole template (the frameworks query all of its constraints at once).
+pub type TemplateAnswer = Result<Vec<Evaluation>, EngineError>;
+
+/// Runs every task; the answer at `i` is `tasks[i]`'s. `helpers` threads join in, or as many
+/// as idle cores allow when `None`.
 pub fn run_all(
-    templates: Vec<Arc<CompiledTemplate>>,
-    input: &PreparedInput,
+    tasks: Vec<TemplateTask>,
     limits: &Limits,
     helpers: Option<usize>,
-) -> Vec<Outcome> {
+) -> Vec<TemplateAnswer> {
     let (_in_flight, busy) = InFlight::enter();
     let helpers = match helpers {
         Some(helpers) => helpers,
-        None if templates.len() < PARALLEL_MIN_TEMPLATES => 0,
+        None if tasks.len() < PARALLEL_MIN_TEMPLATES => 0,
         None => cores().saturating_sub(busy),
     };
     // Only helpers waiting for work right now: a helper still busy with another review would
     // take this one's task late (and find nothing left), while the queue held its input.
     let helpers = helpers.min(pool().waiting.load(Ordering::Relaxed));
     let review = Arc::new(SharedReview {
-        templates,
-        input: input.clone(),
+        tasks,
         limits: *limits,
         next: AtomicUsize::new(0),
     });
-    let mut slots: Vec<Option<Outcome>> = review.templates.iter().map(|_| None).collect();
+    let mut slots: Vec<Option<TemplateAnswer>> = review.tasks.iter().map(|_| None).collect();
     let (results, received) = mpsc::channel();
     for _ in 0..helpers {
         let review = review.clone();
@@ -74,8 +81,7 @@ pub fn run_all(
 
 /// One review's work, shared by the calling thread and its helpers.
 struct SharedReview {
-    templates: Vec<Arc<CompiledTemplate>>,
-    input: PreparedInput,
+    tasks: Vec<TemplateTask>,
     limits: Limits,
     next: AtomicUsize,
 }
@@ -84,20 +90,25 @@ impl SharedReview {
     /// The next template nobody has taken yet.
     fn claim(&self) -> Option<usize> {
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        (i < self.templates.len()).then_some(i)
+        (i < self.tasks.len()).then_some(i)
     }
 
-    fn run(&self, i: usize) -> Outcome {
-        let template = &self.templates[i];
-        template.prepared.evaluate(
-            Entrypoint::Data(&template.hook_path),
-            Input::Prepared(&self.input),
-            &self.limits,
-        )
+    fn run(&self, i: usize) -> TemplateAnswer {
+        let TemplateTask { template, inputs } = &self.tasks[i];
+        inputs
+            .iter()
+            .map(|input| {
+                template.prepared.evaluate(
+                    Entrypoint::Data(&template.violation_path),
+                    Input::Prepared(input),
+                    &self.limits,
+                )
+            })
+            .collect()
     }
 
     /// A helper's part: templates until none is left, each result sent back.
-    fn help(&self, results: &Sender<(usize, Outcome)>) {
+    fn help(&self, results: &Sender<(usize, TemplateAnswer)>) {
         while let Some(i) = self.claim() {
             let outcome = catch_unwind(AssertUnwindSafe(|| self.run(i))).unwrap_or_else(|_| {
                 Err(EngineError::Internal(

@@ -198,8 +198,6 @@ pub struct TemplateState {
     code: Option<RegoCode>,
     /// The inventory a referential template was compiled with.
     inventory: Option<Inventory>,
-    /// The `data.constraints` it was compiled with (its valid constraints' parameters).
-    constraints: Value,
 }
 
 impl TemplateState {
@@ -236,7 +234,7 @@ pub struct PreparedGatekeeper {
 
 impl PreparedGatekeeper {
     /// Compiles and validates `contents`, reusing `previous`'s compiled templates whose inputs
-    /// (Rego, constraints' parameters, and the inventory if they read it) did not change.
+    /// (the Rego, and the inventory if they read it) did not change.
     /// Never fails: problems are kept per template and constraint.
     pub fn build(
         engine: &dyn Engine,
@@ -249,8 +247,7 @@ impl PreparedGatekeeper {
             .map(|(name, entry)| (name, Template::from_object(&entry.object).map(Arc::new)))
             .collect();
 
-        // Constraints are validated against the parsed template only; which of them are valid
-        // decides the `data.constraints` each template is compiled with.
+        // Constraints are validated against the parsed template only.
         let mut validated: Vec<((String, String), Validated)> =
             Vec::with_capacity(contents.constraints.len());
         let mut by_template: BTreeMap<String, Vec<Arc<PreparedConstraint>>> = BTreeMap::new();
@@ -277,17 +274,6 @@ impl PreparedGatekeeper {
                 continue;
             };
             let code = template.as_ref().ok().and_then(|t| t.rego.clone());
-            let constraints_data = match &template {
-                Ok(template) => templates::constraints_data(
-                    &template.kind,
-                    by_template
-                        .get(name)
-                        .into_iter()
-                        .flatten()
-                        .map(|c| (c.name.as_str(), &c.parameters)),
-                ),
-                Err(_) => Value::empty_object(),
-            };
             let mut compiled = match &template {
                 Err(problem) => Err(problem.clone()),
                 Ok(_) if code.is_none() => Err(TemplateProblem {
@@ -305,7 +291,6 @@ impl PreparedGatekeeper {
                 let reusable = previous
                     .and_then(|p| p.templates.get(name))
                     .filter(|old| old.code.as_ref() == Some(code))
-                    .filter(|old| old.constraints == constraints_data)
                     .filter(|old| {
                         old.inventory
                             .as_ref()
@@ -319,7 +304,6 @@ impl PreparedGatekeeper {
                     None => to_compile.push(Job {
                         name: name.clone(),
                         code: code.clone(),
-                        constraints: constraints_data.clone(),
                     }),
                 }
             }
@@ -332,7 +316,6 @@ impl PreparedGatekeeper {
                     compiled,
                     code,
                     inventory,
-                    constraints: constraints_data,
                 },
             );
         }
@@ -415,11 +398,10 @@ impl PreparedGatekeeper {
 /// A constraint validated against its parsed template (not yet against its compiled Rego).
 type Validated = Result<Arc<PreparedConstraint>, ConstraintError>;
 
-/// One template to compile, with the `data.constraints` it is compiled with.
+/// One template to compile.
 struct Job {
     name: String,
     code: RegoCode,
-    constraints: Value,
 }
 
 type Compiled = Result<CompiledTemplate, TemplateProblem>;
@@ -463,14 +445,14 @@ fn compile_all(engine: &dyn Engine, jobs: &[Job], inventory: &Value) -> Vec<(Str
 }
 
 fn compile_one(engine: &dyn Engine, job: &Job, inventory: &Value) -> Compiled {
-    templates::compile(engine, &job.code, inventory, &job.constraints)
+    templates::compile(engine, &job.code, inventory)
 }
 
 #[cfg(test)]
 mod tests {
-    //! What a rebuild recompiles: constraints' parameters are part of a template's compiled
-    //! data, so a constraint change recompiles its own template only, and an inventory change
-    //! the referential templates only.
+    //! What a rebuild recompiles: constraints are evaluated with their parameters in the
+    //! input, so a constraint change recompiles nothing, and an inventory change only the
+    //! referential templates.
 
     use super::*;
     use rego_runtime::rego::RegoEngine;
@@ -522,7 +504,7 @@ mod tests {
             .put_constraint(constraint("K8sA", "a1", "{x: 2}"), Origin::Api)
             .expect("constraint");
         let second = PreparedGatekeeper::build(&engine, &contents, Some(&first));
-        assert!(!Arc::ptr_eq(
+        assert!(Arc::ptr_eq(
             compiled(&first, "k8sa"),
             compiled(&second, "k8sa")
         ));

@@ -1,7 +1,7 @@
 //! ConstraintTemplates: reading `templates.gatekeeper.sh/v1|v1beta1|v1alpha1` objects into one
 //! shape, the checks Gatekeeper makes before it creates the constraint CRD, and compiling the
-//! Rego (rewritten as frameworks' regorewriter does) together with the hook module that
-//! queries all of the template's constraints in one evaluation, as the frameworks' driver does.
+//! Rego (rewritten as frameworks' regorewriter does, its package renamed `template`) so that
+//! `data.template.violation` answers for one constraint's `input = {review, parameters}`.
 
 use std::sync::Arc;
 
@@ -22,23 +22,6 @@ pub const TARGET: &str = "admission.k8s.gatekeeper.sh";
 pub const DISABLED_BUILTINS: [&str; 1] = ["http.send"];
 /// The file name the template's module has in error locations.
 pub const TEMPLATE_FILE: &str = "template";
-/// The file (and package) of the hook module compiled with every template.
-pub const HOOK_FILE: &str = "hooks";
-/// The frameworks' hook (`pkg/client/drivers/rego/rego.go`), written for one template:
-/// `data.constraints[kind][name]` holds the parameters of that template's constraints and
-/// `input.matched[kind][name]` names those that matched the reviewed object, so one input
-/// (the review plus every matched constraint of every template) serves every template.
-/// Each result pairs the constraint's name with one element of `violation`, which the caller
-/// shapes as the hook's response (`msg` required and a string, `details` defaulted to `{}`).
-const HOOK_MODULE: &str = r#"package hooks
-
-violations contains [name, r] if {
-	some kind, constraints in data.constraints
-	some name, parameters in constraints
-	input.matched[kind][name]
-	data.template.violation[r] with input as {"review": input.review, "parameters": parameters}
-}
-"#;
 const REGO_ENGINE: &str = "Rego";
 
 /// Status error codes, as `status.byPod[].errors[].code` shows them.
@@ -245,14 +228,15 @@ fn strings(value: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// A template's Rego and the hook, compiled with its constraints' parameters and ready to
-/// evaluate `data.hooks.violations`.
+/// A template's Rego (and libs), compiled and ready to evaluate `data.template.violation`.
 pub struct CompiledTemplate {
     pub prepared: Arc<dyn Prepared>,
     /// True when the Rego reads `data.inventory` (it is then compiled with the inventory).
     pub referential: bool,
-    /// `["hooks", "violations"]`: a set of `[constraint name, violation element]`.
-    pub hook_path: Vec<PathSegment>,
+    /// `["template", "violation"]`: the set of one constraint's violation elements, which
+    /// the caller shapes as the frameworks' hook does (`msg` required and a string,
+    /// `details` defaulted to `{}`).
+    pub violation_path: Vec<PathSegment>,
 }
 
 /// True when `code` reads `data.inventory`; only such templates see the inventory, so that
@@ -263,13 +247,13 @@ pub fn is_referential(code: &RegoCode) -> bool {
         .any(|source| rewrite::outline(source).references_inventory())
 }
 
-/// Rewrites and compiles a template's Rego with the hook module, as the frameworks' Rego
-/// driver does.
+/// Rewrites and compiles a template's Rego, as the frameworks' Rego driver does. Constraints
+/// are not part of it: each is evaluated with its parameters in the input, so a constraint
+/// change never recompiles its template.
 ///
 /// `inventory` is `data.inventory` for referential templates: pass the store's one tree, not a
 /// copy, so that every referential template shares it (the engine converts a shared document
-/// once). `constraints` is `data.constraints`: `{kind: {name: parameters}}` (see
-/// [`constraints_data`]).
+/// once).
 ///
 /// # Errors
 /// An `ingest_error` problem worded as Gatekeeper's: `invalid ConstraintTemplate: ...` for
@@ -278,7 +262,6 @@ pub fn compile(
     engine: &dyn Engine,
     code: &RegoCode,
     inventory: &Value,
-    constraints: &Value,
 ) -> Result<CompiledTemplate, TemplateProblem> {
     let ingest = |message: String| TemplateProblem {
         code: CODE_INGEST_ERROR,
@@ -330,20 +313,10 @@ pub fn compile(
             rego_version: code.version,
         });
     }
-    // The hook is ours, not the user's: always v1, never rewritten or checked.
-    modules.push(PolicyModule {
-        id: HOOK_FILE.to_string(),
-        file: HOOK_FILE.to_string(),
-        source: Arc::from(HOOK_MODULE),
-        rego_version: RegoVersion::V1,
-    });
     let data = if referential {
-        Value::object([
-            ("constraints", constraints.clone()),
-            ("inventory", inventory.clone()),
-        ])
+        Value::object([("inventory", inventory.clone())])
     } else {
-        Value::object([("constraints", constraints.clone())])
+        Value::empty_object()
     };
     let prepared = engine
         .prepare(&PolicySet {
@@ -363,24 +336,11 @@ pub fn compile(
     Ok(CompiledTemplate {
         prepared,
         referential,
-        hook_path: vec![
-            PathSegment::Key(HOOK_FILE.to_string()),
-            PathSegment::Key("violations".to_string()),
+        violation_path: vec![
+            PathSegment::Key(rewrite::TEMPLATE_PACKAGE.to_string()),
+            PathSegment::Key("violation".to_string()),
         ],
     })
-}
-
-/// `data.constraints` for a template of `kind`: `{kind: {name: parameters}}`, parameters after
-/// defaults (`{}` when absent), as the frameworks' driver stores them.
-pub fn constraints_data<'a>(
-    kind: &str,
-    constraints: impl IntoIterator<Item = (&'a str, &'a Value)>,
-) -> Value {
-    let by_name: std::collections::BTreeMap<Value, Value> = constraints
-        .into_iter()
-        .map(|(name, parameters)| (Value::string(name), parameters.clone()))
-        .collect();
-    Value::object([(kind, Value::Object(Arc::new(by_name)))])
 }
 
 #[cfg(test)]
@@ -427,27 +387,17 @@ mod tests {
     fn compiles_and_reports_disabled_http_send() {
         let t = template(BASE).expect("template");
         let code = t.rego.expect("rego");
-        let compiled = compile(
-            &RegoEngine::default(),
-            &code,
-            &Value::empty_object(),
-            &Value::empty_object(),
-        )
-        .expect("compiles");
+        let compiled =
+            compile(&RegoEngine::default(), &code, &Value::empty_object()).expect("compiles");
         assert!(!compiled.referential);
         let http = RegoCode {
             rego: "package x\nviolation[{\"msg\": m}] {\n  r := http.send({\"method\": \"get\", \"url\": \"http://x\"})\n  m := r.body\n}\n".into(),
             libs: vec![],
             version: RegoVersion::V0,
         };
-        let problem = compile(
-            &RegoEngine::default(),
-            &http,
-            &Value::empty_object(),
-            &Value::empty_object(),
-        )
-        .err()
-        .expect("http.send refused");
+        let problem = compile(&RegoEngine::default(), &http, &Value::empty_object())
+            .err()
+            .expect("http.send refused");
         assert_eq!(problem.code, CODE_INGEST_ERROR);
         assert!(
             problem.message.contains("undefined function http.send"),
