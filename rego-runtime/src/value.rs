@@ -179,6 +179,9 @@ impl From<f64> for Number {
     }
 }
 
+/// Objects up to this many keys are scanned by [`Value::get`] rather than searched.
+const SCANNED_OBJECT_LEN: usize = 16;
+
 impl Value {
     /// The empty object.
     pub fn empty_object() -> Value {
@@ -263,7 +266,24 @@ impl Value {
 
     /// The member `key` of an object with string keys.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.as_object()?.get(&Value::string(key))
+        let entries = self.as_object()?;
+        if entries.len() > SCANNED_OBJECT_LEN {
+            return entries.get(&Value::string(key));
+        }
+        // Small objects (most fields of a Kubernetes object) are scanned in key order, which
+        // costs less than building the key to search with. Scalar keys sort before strings.
+        for (k, v) in entries.iter() {
+            match k {
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+                Value::String(s) => match (**s).cmp(key) {
+                    Ordering::Less => {}
+                    Ordering::Equal => return Some(v),
+                    Ordering::Greater => return None,
+                },
+                Value::Array(_) | Value::Object(_) | Value::Set(_) => return None,
+            }
+        }
+        None
     }
 
     /// Parses JSON text into a value. Integers beyond 64 bits keep every digit, as OPA keeps
@@ -587,6 +607,26 @@ mod tests {
         for pair in ordered.windows(2) {
             assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
         }
+    }
+
+    #[test]
+    fn get_finds_string_keys_in_small_and_large_objects() {
+        for len in [0, 3, SCANNED_OBJECT_LEN, SCANNED_OBJECT_LEN + 1, 100] {
+            let mut entries: BTreeMap<Value, Value> = (0..len)
+                .map(|i| (Value::string(format!("k{i:03}")), Value::int(i as i64)))
+                .collect();
+            // Keys of other types around the strings: numbers sort before, arrays after.
+            entries.insert(Value::int(7), Value::string("number key"));
+            entries.insert(Value::array(vec![]), Value::string("array key"));
+            let object = Value::Object(Arc::new(entries));
+            for i in 0..len {
+                assert_eq!(object.get(&format!("k{i:03}")), Some(&Value::int(i as i64)));
+            }
+            for missing in ["", "k", "k0000", "z", "7"] {
+                assert_eq!(object.get(missing), None, "{missing} in {len} keys");
+            }
+        }
+        assert_eq!(Value::array(vec![]).get("a"), None);
     }
 
     #[test]
