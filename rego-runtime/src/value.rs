@@ -373,16 +373,28 @@ impl PartialOrd for Value {
 }
 
 impl Ord for Value {
+    /// Strings against strings inline: object keys are strings, and every field lookup
+    /// compares its key with several of them.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
+            _ => self.cmp_any(other),
+        }
+    }
+}
+
+impl Value {
+    /// [`Ord::cmp`] for every pair of types.
+    fn cmp_any(&self, other: &Self) -> Ordering {
         match (self, other) {
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Number(a), Value::Number(b)) => a.cmp(b),
+            (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
             // One shared allocation is equal to itself: evaluation compares a value with its
             // own copies (a container bound twice, a function argument) far more than with
             // other values.
-            (Value::String(a), Value::String(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
-            (Value::String(a), Value::String(b)) => a.cmp(b),
             (Value::Array(a), Value::Array(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,
             (Value::Array(a), Value::Array(b)) => a.iter().cmp(b.iter()),
             (Value::Set(a), Value::Set(b)) if Arc::ptr_eq(a, b) => Ordering::Equal,

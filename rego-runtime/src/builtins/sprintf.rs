@@ -5,6 +5,8 @@
 //! (open-policy-agent/opa: v1/topdown/strings.go). Go's verbs, flags, widths, precisions,
 //! argument indexes and its `%!verb(type=value)` complaints follow from that.
 
+use std::borrow::Cow;
+
 use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::terms::rego_text;
@@ -27,19 +29,20 @@ fn sprintf(args: &[Value]) -> Result<Value, BuiltinError> {
 
 /// An operand as Go sees it after OPA's conversion.
 #[derive(Clone, Debug)]
-pub(super) enum Operand {
+pub(super) enum Operand<'a> {
     Int(i64),
     /// An integer beyond `int64`, as decimal text (Go's `*big.Int`).
     Big(String),
     Float(f64),
-    Str(String),
+    /// A string operand, borrowed from the Rego string when it is one.
+    Str(Cow<'a, str>),
     /// A number as `encoding/json` hands it to templates: a string type named `json.Number`.
     JsonNumber(String),
     Bool(bool),
 }
 
-impl Operand {
-    fn from_value(value: &Value) -> Operand {
+impl<'a> Operand<'a> {
+    fn from_value(value: &'a Value) -> Operand<'a> {
         match value {
             Value::Number(n) => match n {
                 Number::Int(i) => {
@@ -48,8 +51,8 @@ impl Operand {
                 Number::Big(text) => Operand::Big(text.to_string()),
                 Number::Float(f) => Operand::Float(*f),
             },
-            Value::String(s) => Operand::Str(s.to_string()),
-            other => Operand::Str(rego_text(other)),
+            Value::String(s) => Operand::Str(Cow::Borrowed(s)),
+            other => Operand::Str(Cow::Owned(rego_text(other))),
         }
     }
 
@@ -79,10 +82,10 @@ struct Spec {
 }
 
 /// Formats like Go's `fmt.Sprintf(format, operands...)`.
-pub(super) fn format_go(format: &str, operands: &[Operand]) -> String {
+pub(super) fn format_go(format: &str, operands: &[Operand<'_>]) -> String {
     let bytes = format.as_bytes();
     let end = bytes.len();
-    let mut out = String::new();
+    let mut out = String::with_capacity(format.len() + 16 * operands.len());
     let mut arg_num = 0usize;
     let mut reordered = false;
     let mut i = 0usize;
@@ -259,7 +262,7 @@ fn parse_num(bytes: &[u8], mut i: usize) -> (Option<usize>, usize) {
 }
 
 /// A `*` width or precision: (value, present, next argument number).
-fn int_from_arg(operands: &[Operand], arg_num: usize) -> (i64, bool, usize) {
+fn int_from_arg(operands: &[Operand<'_>], arg_num: usize) -> (i64, bool, usize) {
     match operands.get(arg_num) {
         Some(Operand::Int(n)) if n.unsigned_abs() <= 1_000_000 => (*n, true, arg_num + 1),
         Some(_) => (0, false, arg_num + 1),
@@ -267,7 +270,7 @@ fn int_from_arg(operands: &[Operand], arg_num: usize) -> (i64, bool, usize) {
     }
 }
 
-fn format_operand(out: &mut String, operand: &Operand, verb: char, spec: Spec) {
+fn format_operand(out: &mut String, operand: &Operand<'_>, verb: char, spec: Spec) {
     if verb == 'T' {
         pad(out, operand.type_name(), spec);
         return;
@@ -276,7 +279,8 @@ fn format_operand(out: &mut String, operand: &Operand, verb: char, spec: Spec) {
         Operand::Int(n) => format_int(out, i128::from(*n), verb, spec),
         Operand::Big(text) => format_big(out, text, verb, spec),
         Operand::Float(f) => format_float(out, *f, verb, spec),
-        Operand::Str(s) | Operand::JsonNumber(s) => format_str(out, s, verb, spec),
+        Operand::Str(s) => format_str(out, s, verb, spec),
+        Operand::JsonNumber(s) => format_str(out, s, verb, spec),
         Operand::Bool(b) => match verb {
             'v' | 't' => {
                 pad(out, if *b { "true" } else { "false" }, spec);
@@ -298,6 +302,10 @@ fn format_operand(out: &mut String, operand: &Operand, verb: char, spec: Spec) {
 
 /// Go's `fmt.pad`: width counted in runes, spaces or (left only) zeros.
 fn pad(out: &mut String, text: &str, spec: Spec) {
+    if spec.width.is_none() {
+        out.push_str(text);
+        return;
+    }
     let fill = spec.width.unwrap_or(0).saturating_sub(text.chars().count());
     let pad_char = if spec.zero && !spec.minus { '0' } else { ' ' };
     if spec.minus {
@@ -616,9 +624,9 @@ fn format_g(f: f64, precision: Option<usize>, upper: bool, sharp: bool) -> Strin
 }
 
 fn format_str(out: &mut String, s: &str, verb: char, spec: Spec) -> bool {
-    let truncated: String = match spec.precision {
-        Some(p) => s.chars().take(p).collect(),
-        None => s.to_string(),
+    let truncated: Cow<'_, str> = match spec.precision {
+        Some(p) => Cow::Owned(s.chars().take(p).collect()),
+        None => Cow::Borrowed(s),
     };
     match verb {
         'v' | 's' => pad(out, &truncated, spec),

@@ -88,17 +88,17 @@ impl Data {
         }
     }
 
-    fn operand(&self) -> Operand {
+    fn operand(&self) -> Operand<'_> {
         match self {
-            Data::Missing => Operand::Str("<undefined>".to_string()),
+            Data::Missing => Operand::Str("<undefined>".into()),
             Data::Int(i) => Operand::Int(*i),
             Data::Float(f) => Operand::Float(*f),
-            Data::Str(s) => Operand::Str(s.clone()),
+            Data::Str(s) => Operand::Str(s.as_str().into()),
             Data::Bool(b) => Operand::Bool(*b),
             Data::Value(Value::Number(n)) => Operand::JsonNumber(n.to_string()),
-            Data::Value(Value::String(s)) => Operand::Str(s.to_string()),
+            Data::Value(Value::String(s)) => Operand::Str((&**s).into()),
             Data::Value(Value::Bool(b)) => Operand::Bool(*b),
-            Data::Value(other) => Operand::Str(go_text(other)),
+            Data::Value(other) => Operand::Str(go_text(other).into()),
         }
     }
 
