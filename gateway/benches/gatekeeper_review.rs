@@ -5,7 +5,8 @@
 //! review (templates spread over idle cores, as the webhook does below full load) and the
 //! process CPU time per review, which is what a shared, noisy machine disturbs least.
 //! `GATEKEEPER_BENCH_REVIEW=ingress` measures the uniqueness template over 10,000 inventory
-//! objects instead; `GATEKEEPER_BENCH_HELPERS=0` keeps every template on one thread (the
+//! objects instead (`GATEKEEPER_BENCH_INVENTORY=1`: the Pod review with that inventory
+//! loaded); `GATEKEEPER_BENCH_HELPERS=0` keeps every template on one thread (the
 //! steadiest figure to compare two builds by); `GATEKEEPER_BENCH_COUNT=N` runs exactly N reviews
 //! and no batches, for instruction counts under `valgrind --tool=callgrind`;
 //! `GATEKEEPER_BENCH_TEMPLATES=1` times each template alone instead (every constraint of it
@@ -51,7 +52,7 @@ fn main() {
 
     let mut contents = GatekeeperContents::default();
     let mut manifests = objects::read_manifests(&work.join("policies")).expect("policies");
-    if ingress {
+    if ingress || std::env::var_os("GATEKEEPER_BENCH_INVENTORY").is_some() {
         manifests.extend(objects::read_manifests(&work.join("unique")).expect("unique"));
         let inventory = objects::read_manifests(&work.join("inventory.yaml")).expect("inventory");
         contents

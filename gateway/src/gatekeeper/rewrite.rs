@@ -99,7 +99,8 @@ impl Outline {
 pub fn outline(source: &str) -> Outline {
     let tokens = lexer::significant(source);
     let mut outline = Outline::default();
-    let line_of = |t: &Token| lexer::row_col(source, t.start).0;
+    let lines = lexer::Lines::new(source);
+    let line_of = |t: &Token| lines.row_col(source, t.start).0;
     let mut depth: i32 = 0;
     let mut i = 0;
     while i < tokens.len() {
