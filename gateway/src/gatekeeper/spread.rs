@@ -2,10 +2,11 @@
 //!
 //! The engine time of a review is the sum of its templates' (tens of them, each independent
 //! and each with its own pool of evaluators). A template is the unit of work: its matched
-//! constraints run one after the other, as one query of the frameworks' hook would. Below full load a review takes helpers from a
-//! small set of threads started once, one per core beyond the first: the calling thread
-//! works too, and every thread takes the next template from a shared counter. At full load
-//! no helper is asked for, as spreading would only add hand-overs and contention.
+//! constraints run one after the other, as one query of the frameworks' hook would. Below
+//! full load a review takes helpers from a small set of threads started once, one per core
+//! beyond the first: the calling thread works too, and every thread takes the next template
+//! from a shared counter. At full load no helper is asked for, as spreading would only add
+//! hand-overs and contention.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
