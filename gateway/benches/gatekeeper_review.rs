@@ -179,15 +179,7 @@ fn per_template(
                 inputs: group
                     .constraints
                     .iter()
-                    .map(|c| {
-                        rego_runtime::Engine::prepare_input(
-                            engine,
-                            &Value::object([
-                                ("review", review.value.clone()),
-                                ("parameters", c.parameters.clone()),
-                            ]),
-                        )
-                    })
+                    .map(|c| evaluate::constraint_input(engine, review, c))
                     .collect(),
             };
             let evaluate = || spread::run_all(vec![task()], limits, Some(0)).remove(0);

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use rego_runtime::{Engine, Limits, Outcome, Value};
+use rego_runtime::{Engine, Limits, Outcome, PreparedInput, Value};
 
 use super::constraints::{PreparedConstraint, WEBHOOK_POINT};
 use super::matching;
@@ -124,12 +124,7 @@ pub fn review_spread(
             template: group.compiled.clone(),
             inputs: matched
                 .iter()
-                .map(|(constraint, _)| {
-                    engine.prepare_input(&Value::object([
-                        ("review", review.value.clone()),
-                        ("parameters", constraint.parameters.clone()),
-                    ]))
-                })
+                .map(|(constraint, _)| constraint_input(engine, review, constraint))
                 .collect(),
         })
         .collect();
@@ -148,6 +143,19 @@ pub fn review_spread(
         ))
     });
     Ok(outcome)
+}
+
+/// The input one constraint's `violation` sees: `{review, parameters}`, as the frameworks'
+/// hook builds it.
+pub fn constraint_input(
+    engine: &dyn Engine,
+    review: &Review,
+    constraint: &PreparedConstraint,
+) -> PreparedInput {
+    engine.prepare_input(&Value::object([
+        ("review", review.value.clone()),
+        ("parameters", constraint.parameters.clone()),
+    ]))
 }
 
 /// Shapes one template's results as the frameworks' hook does.

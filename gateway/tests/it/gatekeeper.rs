@@ -206,6 +206,19 @@ impl Fixture {
             body.as_bytes(),
         )
     }
+
+    /// PUTs a template the gateway stores but cannot ingest; answers its status error's
+    /// message after checking the code.
+    fn put_uningestible_template(&self, name: &str, yaml: &str) -> String {
+        let put = self.send_yaml("PUT", &format!("/v1/gatekeeper/templates/{name}"), yaml);
+        assert_eq!(put.status, 201, "{}", put.text());
+        let errors = &put.json()["status"]["byPod"][0]["errors"];
+        assert_eq!(errors[0]["code"], "ingest_error");
+        errors[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
 }
 
 fn pod(name: &str, namespace: &str, labels: Value, image: &str) -> Value {
@@ -455,11 +468,7 @@ spec:
           msg := resp.body
         }
 "#;
-    let put = fx.send_yaml("PUT", "/v1/gatekeeper/templates/k8sfetch", http_send);
-    assert_eq!(put.status, 201, "{}", put.text());
-    let errors = &put.json()["status"]["byPod"][0]["errors"];
-    assert_eq!(errors[0]["code"], "ingest_error");
-    let message = errors[0]["message"].as_str().unwrap_or_default();
+    let message = fx.put_uningestible_template("k8sfetch", http_send);
     assert!(message.starts_with("Could not ingest Rego: "), "{message}");
     assert!(
         message.contains("template:3: rego_type_error: undefined function http.send"),
@@ -488,16 +497,7 @@ spec:
           msg := "no labels"
         }
 "#;
-    let put = fx.send_yaml(
-        "PUT",
-        "/v1/gatekeeper/templates/k8snolabels",
-        unsafe_negation,
-    );
-    assert_eq!(put.status, 201, "{}", put.text());
-    let message = put.json()["status"]["byPod"][0]["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = fx.put_uningestible_template("k8snolabels", unsafe_negation);
     assert!(
         message.contains("template:3: rego_unsafe_var_error: var _ is unsafe"),
         "{message}"
