@@ -139,6 +139,14 @@ impl<F: Formatter> Formatter for GoEscapes<F> {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Most text has nothing Go escapes beyond JSON: one byte scan, then a single write.
+        // (0xE2 leads U+2028 and U+2029 in UTF-8.)
+        if !fragment
+            .bytes()
+            .any(|b| matches!(b, b'<' | b'>' | b'&' | 0xE2))
+        {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             let escape = match c {
@@ -224,6 +232,15 @@ mod tests {
     fn escapes_like_go() {
         let text = String::from_utf8(to_vec(&"<a&b>\u{8}", false)).expect("utf8");
         assert_eq!(text, "\"\\u003ca\\u0026b\\u003e\\u0008\"\n");
+    }
+
+    #[test]
+    fn escapes_line_separators_only_among_three_byte_characters() {
+        let text =
+            String::from_utf8(to_vec(&"a\u{2028}b\u{2029}c \u{2013} d", false)).expect("utf8");
+        assert_eq!(text, "\"a\\u2028b\\u2029c \u{2013} d\"\n");
+        let plain = String::from_utf8(to_vec(&"plain text", false)).expect("utf8");
+        assert_eq!(plain, "\"plain text\"\n");
     }
 
     fn go_message(input: &str) -> String {

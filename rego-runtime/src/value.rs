@@ -270,20 +270,21 @@ impl Value {
         if entries.len() > SCANNED_OBJECT_LEN {
             return entries.get(&Value::string(key));
         }
-        // Small objects (most fields of a Kubernetes object) are scanned in key order, which
-        // costs less than building the key to search with. Scalar keys sort before strings.
-        for (k, v) in entries.iter() {
-            match k {
-                Value::Null | Value::Bool(_) | Value::Number(_) => {}
-                Value::String(s) => match (**s).cmp(key) {
-                    Ordering::Less => {}
-                    Ordering::Equal => return Some(v),
-                    Ordering::Greater => return None,
-                },
-                Value::Array(_) | Value::Object(_) | Value::Set(_) => return None,
+        scan(entries, key)
+    }
+
+    /// `self[key]` for an object, an array (a whole-number index) or a set (the member
+    /// itself); `None` for anything else or a missing key.
+    pub fn child(&self, key: &Value) -> Option<&Value> {
+        match (self, key) {
+            (Value::Object(entries), key) => entries.get(key),
+            (Value::Array(items), key) => {
+                let index = key.as_number().filter(|n| n.is_integer())?.as_i64()?;
+                items.get(usize::try_from(index).ok()?)
             }
+            (Value::Set(members), key) => members.get(key),
+            _ => None,
         }
-        None
     }
 
     /// Parses JSON text into a value. Integers beyond 64 bits keep every digit, as OPA keeps
@@ -372,13 +373,40 @@ impl PartialOrd for Value {
     }
 }
 
+/// `entries[key]` by scanning the keys in order, which for a small object (most fields of a
+/// Kubernetes object) costs less than a tree search. Scalar keys sort before strings.
+fn scan<'v>(entries: &'v BTreeMap<Value, Value>, key: &str) -> Option<&'v Value> {
+    for (k, v) in entries {
+        match k {
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            Value::String(s) => match cmp_bytes(s.as_bytes(), key.as_bytes()) {
+                Ordering::Less => {}
+                Ordering::Equal => return Some(v),
+                Ordering::Greater => return None,
+            },
+            Value::Array(_) | Value::Object(_) | Value::Set(_) => return None,
+        }
+    }
+    None
+}
+
+/// Byte order, decided on the first byte where that differs: most keys compared in a search
+/// differ there, and that saves a call to `memcmp`.
+#[inline]
+fn cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    match (a.first(), b.first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
 impl Ord for Value {
     /// Strings against strings inline: object keys are strings, and every field lookup
     /// compares its key with several of them.
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         match (self, other) {
-            (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Value::String(a), Value::String(b)) => cmp_bytes(a.as_bytes(), b.as_bytes()),
             _ => self.cmp_any(other),
         }
     }
@@ -391,7 +419,7 @@ impl Value {
             (Value::Null, Value::Null) => Ordering::Equal,
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Number(a), Value::Number(b)) => a.cmp(b),
-            (Value::String(a), Value::String(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (Value::String(a), Value::String(b)) => cmp_bytes(a.as_bytes(), b.as_bytes()),
             // One shared allocation is equal to itself: evaluation compares a value with its
             // own copies (a container bound twice, a function argument) far more than with
             // other values.
@@ -619,6 +647,36 @@ mod tests {
         for pair in ordered.windows(2) {
             assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
         }
+    }
+
+    #[test]
+    fn strings_order_by_their_bytes() {
+        let words = [
+            "", "a", "ab", "abc", "b", "ba", "Z", "\u{e9}", "e\u{301}", "zz",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(
+                    Value::string(a).cmp(&Value::string(b)),
+                    a.as_bytes().cmp(b.as_bytes()),
+                    "{a:?} against {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn child_indexes_objects_arrays_and_sets() {
+        let object = Value::object([("a", Value::int(1)), ("b", Value::int(2))]);
+        assert_eq!(object.child(&Value::string("b")), Some(&Value::int(2)));
+        assert_eq!(object.child(&Value::string("c")), None);
+        let array = Value::array(vec![Value::string("x"), Value::string("y")]);
+        assert_eq!(array.child(&Value::int(1)), Some(&Value::string("y")));
+        assert_eq!(array.child(&Value::int(2)), None);
+        assert_eq!(array.child(&Value::string("1")), None);
+        let set = Value::set(vec![Value::string("m")]);
+        assert_eq!(set.child(&Value::string("m")), Some(&Value::string("m")));
+        assert_eq!(Value::string("s").child(&Value::int(0)), None);
     }
 
     #[test]

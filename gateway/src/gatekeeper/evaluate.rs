@@ -6,8 +6,8 @@
 //! Rego runtime error in any of them becomes one violation per matched constraint of that
 //! template, carrying the error text.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, LazyLock};
 
 use rego_runtime::{Engine, Limits, Outcome, PreparedInput, Value};
 
@@ -152,10 +152,14 @@ pub fn constraint_input(
     review: &Review,
     constraint: &PreparedConstraint,
 ) -> PreparedInput {
-    engine.prepare_input(&Value::object([
-        ("review", review.value.clone()),
-        ("parameters", constraint.parameters.clone()),
-    ]))
+    // Built key by key from keys made once: an input per constraint per review adds up.
+    static KEYS: LazyLock<[Value; 2]> =
+        LazyLock::new(|| [Value::string("review"), Value::string("parameters")]);
+    let [review_key, parameters_key] = &*KEYS;
+    let mut input = BTreeMap::new();
+    input.insert(review_key.clone(), review.value.clone());
+    input.insert(parameters_key.clone(), constraint.parameters.clone());
+    engine.prepare_input(&Value::Object(Arc::new(input)))
 }
 
 /// Shapes one template's results as the frameworks' hook does.

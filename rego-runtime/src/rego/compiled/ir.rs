@@ -79,18 +79,22 @@ pub(super) enum Step {
     },
     /// Passes when the query has no solution.
     Not(Query),
-    /// Passes when the query has a solution for every member of the domain.
-    Every {
-        domain: Expr,
-        key: Pattern,
-        value: Pattern,
-        body: Query,
-    },
+    /// Passes when the query has a solution for every member of the domain (boxed: rare, and
+    /// the largest step, which every step's size would otherwise be).
+    Every(Box<Every>),
     /// Runs `body` with `input` replaced; its bindings flow on.
     WithInput {
         replacements: Vec<Replacement>,
         body: Query,
     },
+}
+
+/// `every key, value in domain { body }`.
+pub(super) struct Every {
+    pub domain: Expr,
+    pub key: Pattern,
+    pub value: Pattern,
+    pub body: Query,
 }
 
 /// `with input.a.b as value`: `path` is `["a", "b"]`, empty for the whole input.
@@ -137,12 +141,9 @@ pub(super) enum Expr {
     /// The document at a path that leads to rules (`data.lib` over packages `lib.a` and
     /// `lib.b`): base data there merged with the values of the rules below it, and an empty
     /// object for every package or rule path below it where nothing is defined.
-    Virtual {
-        path: Vec<String>,
-        rules: Vec<RuleId>,
-        /// Packages below `path`, as paths relative to it.
-        packages: Vec<Vec<String>>,
-    },
+    /// Boxed, as `Print` is: both are rare, and every expression would otherwise take their
+    /// size, which spreads a policy's expressions over more memory.
+    Virtual(Box<Virtual>),
     /// `base[a][b]...`: undefined when any step is missing.
     Index {
         base: Box<Expr>,
@@ -158,11 +159,7 @@ pub(super) enum Expr {
         args: Vec<Expr>,
     },
     /// `print(...)`: true, after writing its operands (`<undefined>` for undefined ones).
-    Print {
-        /// `file:line` of the call, which every line printed starts with.
-        location: String,
-        args: Vec<Expr>,
-    },
+    Print(Box<Print>),
     Compare {
         op: Compare,
         lhs: Box<Expr>,
@@ -184,4 +181,19 @@ pub(super) enum Expr {
         value: Box<Expr>,
         query: Query,
     },
+}
+
+/// The document at a path that leads to rules: see [`Expr::Virtual`].
+pub(super) struct Virtual {
+    pub path: Vec<String>,
+    pub rules: Vec<RuleId>,
+    /// Packages below `path`, as paths relative to it.
+    pub packages: Vec<Vec<String>>,
+}
+
+/// A call of `print`: see [`Expr::Print`].
+pub(super) struct Print {
+    /// `file:line` of the call, which every line printed starts with.
+    pub location: String,
+    pub args: Vec<Expr>,
 }

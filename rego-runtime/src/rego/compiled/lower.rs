@@ -8,7 +8,7 @@ use regorus::unstable::{
 use std::collections::HashMap;
 
 use super::Unsupported;
-use super::ir::{Compare, Expr, Pattern, Query, RuleKind, Slot, Step};
+use super::ir::{Compare, Every, Expr, Pattern, Print, Query, RuleKind, Slot, Step};
 use super::negation;
 use super::scope::{Callee, Name, Scope};
 use super::symbols::{Segment, flatten, static_path, var_name};
@@ -246,12 +246,12 @@ impl<'a> Lowerer<'a> {
                 self.scope.pop();
                 self.scope.pop();
                 self.scope.restore(saved);
-                steps.push(Step::Every {
+                steps.push(Step::Every(Box::new(Every {
                     domain,
                     key,
                     value: Pattern::Bind(slot),
                     body: body?,
-                });
+                })));
                 Ok(())
             }
         }
@@ -703,10 +703,10 @@ impl<'a> Lowerer<'a> {
         Ok(match callee {
             Callee::Function(rule) => Expr::Function { rule, args },
             Callee::Builtin(builtin) => Expr::Builtin { builtin, args },
-            Callee::Print => Expr::Print {
+            Callee::Print => Expr::Print(Box::new(Print {
                 location: format!("{}:{}", span.source.file(), span.line),
                 args,
-            },
+            })),
         })
     }
 }

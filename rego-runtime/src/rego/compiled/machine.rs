@@ -1,9 +1,12 @@
 //! Runs a compiled program: queries by backtracking (each step calls the rest of the query
 //! once per way it succeeds), rules evaluated once per input and remembered.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
+
+use smallvec::SmallVec;
 
 use super::ir::{Body, Compare, Expr, Pattern, Program, Query, RuleId, RuleKind, Step};
 use super::{Fault, MAX_NESTING};
@@ -19,8 +22,17 @@ pub(super) enum Flow {
     Stop,
 }
 
-/// The variables of one rule body, function call or query.
-pub(super) type Frame = Vec<Option<Value>>;
+/// The variables of one rule body, function call or query: most have a few, kept on the
+/// stack, as a heap allocation per body run costs more than the body's own work.
+pub(super) type Frame = SmallVec<[Option<Value>; FRAME_INLINE_SLOTS]>;
+
+/// Variables a frame holds without allocating.
+const FRAME_INLINE_SLOTS: usize = 8;
+
+/// A frame of `size` unbound variables.
+pub(super) fn new_frame(size: u32) -> Frame {
+    smallvec::smallvec![None; size as usize]
+}
 
 /// What the rest of a query does with one solution.
 pub(super) type Then<'k, 'p> = dyn FnMut(&mut Machine<'p>, &mut Frame) -> Eval<Flow> + 'k;
@@ -142,7 +154,7 @@ impl<'p> Machine<'p> {
                 let mut members = BTreeSet::new();
                 for body in rule.definitions.iter().flat_map(|d| &d.bodies) {
                     let Some(key) = &body.key else { continue };
-                    let mut frame = vec![None; body.frame_size as usize];
+                    let mut frame = new_frame(body.frame_size);
                     self.steps(&body.query.steps, &mut frame, &mut |m, f| {
                         if let Some(member) = m.eval(key, f)? {
                             members.insert(member);
@@ -156,7 +168,7 @@ impl<'p> Machine<'p> {
                 let mut entries: BTreeMap<Value, Value> = BTreeMap::new();
                 for body in rule.definitions.iter().flat_map(|d| &d.bodies) {
                     let Some(key) = &body.key else { continue };
-                    let mut frame = vec![None; body.frame_size as usize];
+                    let mut frame = new_frame(body.frame_size);
                     self.steps(&body.query.steps, &mut frame, &mut |m, f| {
                         let Some(key) = m.eval(key, f)? else {
                             return Ok(Flow::Continue);
@@ -185,7 +197,7 @@ impl<'p> Machine<'p> {
     /// The value of one definition: its first body with a solution decides, then `else`s.
     fn definition_value(&mut self, bodies: &[Body], args: &[Value]) -> Eval<Option<Value>> {
         for body in bodies {
-            let mut frame = vec![None; body.frame_size as usize];
+            let mut frame = new_frame(body.frame_size);
             for (param, arg) in body.params.iter().zip(args) {
                 if !self.matches(param, arg, &mut frame)? {
                     // Every body of a definition has the same parameters.
@@ -305,12 +317,9 @@ impl<'p> Machine<'p> {
                     None => false,
                 },
                 Step::Not(query) => !self.succeeds(&query.steps, frame)?,
-                Step::Every {
-                    domain,
-                    key,
-                    value,
-                    body,
-                } => self.every(domain, key, value, body, frame)?,
+                Step::Every(every) => {
+                    self.every(&every.domain, &every.key, &every.value, &every.body, frame)?
+                }
                 Step::Scan {
                     collection,
                     key,
@@ -451,9 +460,9 @@ impl<'p> Machine<'p> {
                 frame[*slot as usize] = Some(value.clone());
                 Ok(true)
             }
-            Pattern::Equal(expr) => {
-                Ok(self.eval(expr, frame)?.is_some_and(|known| known == *value))
-            }
+            Pattern::Equal(expr) => Ok(self
+                .operand(expr, frame)?
+                .is_some_and(|known| *known == *value)),
             Pattern::Array(items) => {
                 let Value::Array(values) = value else {
                     return Ok(false);
@@ -476,10 +485,10 @@ impl<'p> Machine<'p> {
                     return Ok(false);
                 }
                 for (key, item) in fields {
-                    let Some(key) = self.eval(key, frame)? else {
+                    let Some(key) = self.operand(key, frame)? else {
                         return Ok(false);
                     };
-                    let Some(value) = entries.get(&key) else {
+                    let Some(value) = entries.get(&*key) else {
                         return Ok(false);
                     };
                     if !self.matches(item, value, frame)? {
@@ -499,11 +508,9 @@ impl<'p> Machine<'p> {
             Expr::Input => self.contexts[self.current].input.clone(),
             Expr::Data => Some(self.data.clone()),
             Expr::Rule(id) => self.rule(*id)?,
-            Expr::Virtual {
-                path,
-                rules,
-                packages,
-            } => self.virtual_document(path, rules, packages)?,
+            Expr::Virtual(document) => {
+                self.virtual_document(&document.path, &document.rules, &document.packages)?
+            }
             Expr::Index { base, path } => self.index(base, path, frame)?,
             Expr::Builtin { builtin, args } if args.len() <= FEW_OPERANDS => {
                 // Most builtins take one to three operands: kept on the stack, not the heap.
@@ -524,9 +531,9 @@ impl<'p> Machine<'p> {
                 Some(operands) => self.call_function(*rule, operands)?,
                 None => None,
             },
-            Expr::Print { location, args } => {
-                let mut line = format!("{location}: ");
-                for (i, arg) in args.iter().enumerate() {
+            Expr::Print(print) => {
+                let mut line = format!("{}: ", print.location);
+                for (i, arg) in print.args.iter().enumerate() {
                     if i > 0 {
                         line.push(' ');
                     }
@@ -540,7 +547,8 @@ impl<'p> Machine<'p> {
                 Some(Value::Bool(true))
             }
             Expr::Compare { op, lhs, rhs } => {
-                let (Some(a), Some(b)) = (self.eval(lhs, frame)?, self.eval(rhs, frame)?) else {
+                let (Some(a), Some(b)) = (self.operand(lhs, frame)?, self.operand(rhs, frame)?)
+                else {
                     return Ok(None);
                 };
                 Some(Value::Bool(holds(*op, a.cmp(&b))))
@@ -609,6 +617,15 @@ impl<'p> Machine<'p> {
     }
 
     /// `base[path...]`, walking borrowed values so that only the result is cloned.
+    /// [`Machine::eval`], borrowing a constant instead of cloning it: a clone of a shared
+    /// value writes its reference count, which a comparison with a literal does not need.
+    fn operand<'e>(&mut self, expr: &'e Expr, frame: &mut Frame) -> Eval<Option<Cow<'e, Value>>> {
+        Ok(match expr {
+            Expr::Const(value) => Some(Cow::Borrowed(value)),
+            other => self.eval(other, frame)?.map(Cow::Owned),
+        })
+    }
+
     fn index(&mut self, base: &Expr, path: &[Expr], frame: &mut Frame) -> Eval<Option<Value>> {
         let constant = path.iter().all(|step| matches!(step, Expr::Const(_)));
         let keys = if constant {
@@ -653,7 +670,7 @@ impl<'p> Machine<'p> {
             }
         };
         // Base data is OPA's store, whose paths are strings: `data.a[2]` reads key "2".
-        let stored = matches!(base, Expr::Data | Expr::Virtual { .. });
+        let stored = matches!(base, Expr::Data | Expr::Virtual(_));
         let mut at = root;
         for i in first..path.len() {
             at = at.and_then(|collection| {
@@ -670,7 +687,7 @@ impl<'p> Machine<'p> {
         let mut result = None;
         for body in program.rules[id].definitions.iter().flat_map(|d| &d.bodies) {
             let Some(key) = &body.key else { continue };
-            let mut frame = vec![None; body.frame_size as usize];
+            let mut frame = new_frame(body.frame_size);
             self.steps(&body.query.steps, &mut frame, &mut |m, f| {
                 if m.eval(key, f)?.as_ref() != Some(wanted) {
                     return Ok(Flow::Continue);
@@ -812,15 +829,7 @@ fn holds(op: Compare, ordering: std::cmp::Ordering) -> bool {
 
 /// `collection[key]`: an object's value, an array's element, or a set's member itself.
 fn child<'v>(collection: &'v Value, key: &Value) -> Option<&'v Value> {
-    match collection {
-        Value::Object(entries) => entries.get(key),
-        Value::Array(items) => {
-            let index = key.as_number().filter(|n| n.is_integer())?.as_i64()?;
-            items.get(usize::try_from(index).ok()?)
-        }
-        Value::Set(members) => members.get(key),
-        _ => None,
-    }
+    collection.child(key)
 }
 
 /// `collection[key]` for a number key of an object in base data: the key's text.

@@ -29,7 +29,7 @@ use regorus::unstable::{Module, Ref};
 
 use self::ir::{Expr, Program, RuleKind};
 use self::lower::Lowerer;
-use self::machine::{Flow, Machine};
+use self::machine::{Flow, Frame, Machine, new_frame};
 use self::scope::Scope;
 use self::symbols::{ModuleNames, Symbols};
 use crate::engine::PathSegment;
@@ -149,7 +149,7 @@ impl CompiledPolicy {
     ) -> Result<Answer<Option<Value>>, Fault> {
         let document = self.resolved(path)?;
         let mut machine = self.machine(input, limits);
-        let value = machine.eval(&document, &mut Vec::new())?;
+        let value = machine.eval(&document, &mut Frame::new())?;
         Ok(Answer {
             value,
             prints: machine.take_prints(),
@@ -247,7 +247,7 @@ impl CompiledPolicy {
             // As OPA, without the `$_` variables it generates.
             .filter(|(name, _)| !name.starts_with('$'))
             .collect();
-        let mut frame = vec![None; lowerer.scope.frame_size() as usize];
+        let mut frame = new_frame(lowerer.scope.frame_size());
         let mut machine = self.machine(input, limits);
         let mut solutions = Vec::new();
         machine.run(&compiled, &mut frame, &mut |_, f| {

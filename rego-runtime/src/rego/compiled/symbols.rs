@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use regorus::unstable::{Expr as Ast, Module, Rule as AstRule, RuleHead};
 
 use super::Unsupported;
-use super::ir::{Expr, RuleId, RuleKind};
+use super::ir::{Expr, RuleId, RuleKind, Virtual};
 
 /// One step of a reference, as written: `.name` or `["name"]`, or `[expression]`.
 pub(super) enum Segment<'a> {
@@ -304,11 +304,11 @@ impl Symbols {
             .filter(|package| package.len() > path.len() && package.starts_with(&path))
             .map(|package| package[path.len()..].to_vec())
             .collect();
-        Expr::Virtual {
+        Expr::Virtual(Box::new(Virtual {
             path,
             rules,
             packages,
-        }
+        }))
     }
 
     /// Every rule strictly below `prefix`, functions included: a package's document has an
