@@ -7,6 +7,8 @@
 #
 # Usage: bench/gatekeeper.sh [GATEWAY_BINARY...]   (default: target/release/gateway)
 #   DURATION=8s  length of each wrk run        ROUNDS=3  rounds (binaries interleave per round)
+#   PAIRS=4      peak runs of PAIR_DURATION=3s each, alternating between a gateway without
+#                and one with the inventory, both running: the inventory's effect per pair
 # Several binaries are measured side by side, round by round, so that the machine's load
 # (shared, noisy) hits them alike.
 set -euo pipefail
@@ -15,36 +17,55 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BINARIES=("$@")
 [ ${#BINARIES[@]} -eq 0 ] && BINARIES=("${GATEWAY:-$ROOT/target/release/gateway}")
 WORK="$(mktemp -d /tmp/gatekeeper-bench.XXXXXX)"
-ADDR=127.0.0.1:18383
+ADDR_PLAIN=127.0.0.1:18383
+ADDR_INVENTORY=127.0.0.1:18384
 DURATION="${DURATION:-8s}"
 ROUNDS="${ROUNDS:-3}"
-PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
+PAIRS="${PAIRS:-4}"
+PAIR_DURATION="${PAIR_DURATION:-3s}"
+# The gateway measured now (ADDR, PID, LOG); `select_gateway plain|inventory` switches between the two.
+ADDR="" PID="" LOG="" PID_PLAIN="" PID_INVENTORY=""
+cleanup() {
+  for pid in "$PID_PLAIN" "$PID_INVENTORY"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 python3 "$ROOT/bench/gatekeeper-gen.py" "$WORK"
 cargo build --release -q -p loadgen --manifest-path "$ROOT/Cargo.toml"
 LOADGEN="$ROOT/target/release/loadgen"
 
-start() {  # binary args...
-  local bin="$1"; shift
+select_gateway() {
+  case "$1" in
+    plain) ADDR="$ADDR_PLAIN" PID="$PID_PLAIN" LOG="$WORK/log-plain" ;;
+    inventory) ADDR="$ADDR_INVENTORY" PID="$PID_INVENTORY" LOG="$WORK/log-inventory" ;;
+  esac
+}
+start() {  # plain|inventory binary args...
+  local which="$1" bin="$2"; shift 2
+  select_gateway "$which"
   # Without RUST_BACKTRACE: regorus builds (and drops) anyhow errors on its hot path, and with
   # RUST_BACKTRACE=1 in the environment each one captures a backtrace (+16% CPU per review).
   env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE \
-    "$bin" run --addr "$ADDR" --log-format json "$@" >"$WORK/log" 2>&1 &
+    "$bin" run --addr "$ADDR" --log-format json "$@" >"$LOG" 2>&1 &
   PID=$!
+  if [ "$which" = plain ]; then PID_PLAIN=$PID; else PID_INVENTORY=$PID; fi
   for _ in $(seq 1 400); do
     curl -s -o /dev/null "http://$ADDR/health" && return 0
     sleep 0.05
   done
-  echo "gateway did not start" >&2; cat "$WORK/log" >&2; exit 1
+  echo "gateway did not start" >&2; cat "$LOG" >&2; exit 1
 }
-stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
+stop() {  # plain|inventory
+  select_gateway "$1"
+  kill "$PID"; wait "$PID" 2>/dev/null || true
+  if [ "$1" = plain ]; then PID_PLAIN=""; else PID_INVENTORY=""; fi
+}
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$PID/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 # wrk connections delay_ms review -> "rps p50_ms p99_ms requests"
 load() {
-  REVIEW="$3" DELAY_MS="$2" wrk -t1 -c"$1" -d"$DURATION" --latency \
+  REVIEW="$3" DELAY_MS="$2" wrk -t1 -c"$1" -d"${4:-$DURATION}" --latency \
     -s "$ROOT/bench/gatekeeper-admit.lua" "http://$ADDR" | awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 }
@@ -54,7 +75,7 @@ load() {
     END { printf "%.1f %.2f %.2f %d\n", rps, p50, p99, n }'
 }
 # CPU milliseconds the gateway spent per request during one load run.
-measured() {  # connections delay_ms review -> "rps p50 p99 requests cpu_ms_per_request"
+measured() {  # connections delay_ms review [duration] -> "rps p50 p99 requests cpu_ms_per_request"
   local before after out
   before="$(cpu_ticks)"
   out="$(load "$@")"
@@ -66,14 +87,15 @@ measured() {  # connections delay_ms review -> "rps p50 p99 requests cpu_ms_per_
 RESULTS="$WORK/results"
 : >"$RESULTS"
 record() { echo "$1|$2|$3" >>"$RESULTS"; }  # binary measure value
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 for round in $(seq 1 "$ROUNDS"); do
   for bin in "${BINARIES[@]}"; do
     name="$(basename "$bin")"
     echo "== round $round: $name"
     mark="$(wc -l <"$RESULTS")"
-    start "$bin" --gatekeeper "$WORK/policies"
-    record "$name" "load 50 templates (ms)" "$(grep -o '"elapsed_ms":[0-9.]*' "$WORK/log" | head -1 | cut -d: -f2)"
+    start plain "$bin" --gatekeeper "$WORK/policies"
+    record "$name" "load 50 templates (ms)" "$(grep -o '"elapsed_ms":[0-9.]*' "$LOG" | head -1 | cut -d: -f2)"
     load 2 0 "$WORK/pod-review.json" >/dev/null  # warm every template's evaluator pool
     read -r peak _ _ _ cpu <<<"$(measured 2 0 "$WORK/pod-review.json")"
     record "$name" "Pod review peak, 2 connections (req/s)" "$peak"
@@ -88,21 +110,34 @@ for round in $(seq 1 "$ROUNDS"); do
     record "$name" "half load: p50 (ms)" "$p50"
     record "$name" "half load: p99 (ms)" "$p99"
     record "$name" "RSS, no inventory (MB)" "$(rss_mb)"
-    stop
 
-    start "$bin" --gatekeeper "$WORK/policies" --gatekeeper "$WORK/unique" --inventory "$WORK/inventory.yaml"
-    for _ in $(seq 1 200); do grep -q '"objects":10000' "$WORK/log" && break; sleep 0.05; done
+    # The inventory's effect, in pairs: short peak runs alternate between this gateway and
+    # one with the inventory, both running, so that the machine's drift hits both alike.
+    start inventory "$bin" --gatekeeper "$WORK/policies" --gatekeeper "$WORK/unique" \
+      --inventory "$WORK/inventory.yaml"
+    for _ in $(seq 1 200); do grep -q '"objects":10000' "$LOG" && break; sleep 0.05; done
     load 2 0 "$WORK/pod-review.json" >/dev/null
-    read -r ipeak _ _ _ icpu <<<"$(measured 2 0 "$WORK/pod-review.json")"
-    record "$name" "10k inventory: Pod review peak (req/s)" "$ipeak"
-    record "$name" "10k inventory: Pod review CPU per request (ms)" "$icpu"
+    effects=() inventory_peaks=() inventory_cpus=()
+    for _ in $(seq 1 "$PAIRS"); do
+      select_gateway plain
+      read -r plain_peak _ <<<"$(load 2 0 "$WORK/pod-review.json" "$PAIR_DURATION")"
+      select_gateway inventory
+      read -r inventory_peak _ _ _ inventory_cpu <<<"$(measured 2 0 "$WORK/pod-review.json" "$PAIR_DURATION")"
+      inventory_peaks+=("$inventory_peak") inventory_cpus+=("$inventory_cpu")
+      effects+=("$(python3 -c "print(round(100 * ($inventory_peak / $plain_peak - 1), 1))")")
+    done
+    record "$name" "10k inventory: Pod review peak (req/s)" "$(median "${inventory_peaks[@]}")"
+    record "$name" "10k inventory: Pod review CPU per request (ms)" "$(median "${inventory_cpus[@]}")"
+    record "$name" "10k inventory: peak change, median of pairs (%)" "$(median "${effects[@]}")"
+    stop plain
+    select_gateway inventory
     load 1 0 "$WORK/ingress-review.json" >/dev/null
     read -r _ up50 up99 _ ucpu <<<"$(measured 1 0 "$WORK/ingress-review.json")"
     record "$name" "uniqueness (1,000 Ingresses): p50 (ms)" "$up50"
     record "$name" "uniqueness (1,000 Ingresses): p99 (ms)" "$up99"
     record "$name" "uniqueness: CPU per request (ms)" "$ucpu"
     record "$name" "RSS, 10k inventory (MB)" "$(rss_mb)"
-    stop
+    stop inventory
     tail -n "+$((mark + 1))" "$RESULTS" | awk -F'|' '{ printf "  %-48s %s\n", $2, $3 }'
   done
 done

@@ -129,7 +129,7 @@ impl CompiledPolicy {
         }
         let rules = rules::compile(&symbols, &named, unsafe_variables)?;
         Ok(CompiledPolicy {
-            program: Program { rules },
+            program: Program { rules }.packed(),
             symbols,
             data,
             documents: Mutex::default(),
