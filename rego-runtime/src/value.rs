@@ -276,13 +276,13 @@ impl Value {
     /// `self[key]` for an object, an array (a whole-number index) or a set (the member
     /// itself); `None` for anything else or a missing key.
     pub fn child(&self, key: &Value) -> Option<&Value> {
-        match (self, key) {
-            (Value::Object(entries), key) => entries.get(key),
-            (Value::Array(items), key) => {
+        match self {
+            Value::Object(entries) => entries.get(key),
+            Value::Array(items) => {
                 let index = key.as_number().filter(|n| n.is_integer())?.as_i64()?;
                 items.get(usize::try_from(index).ok()?)
             }
-            (Value::Set(members), key) => members.get(key),
+            Value::Set(members) => members.get(key),
             _ => None,
         }
     }

@@ -674,7 +674,8 @@ impl<'p> Machine<'p> {
         let mut at = root;
         for i in first..path.len() {
             at = at.and_then(|collection| {
-                child(collection, key(i))
+                collection
+                    .child(key(i))
                     .or_else(|| stored.then(|| stored_child(collection, key(i)))?)
             });
         }
@@ -733,7 +734,7 @@ impl<'p> Machine<'p> {
     ) -> Eval<Option<Value>> {
         let mut document = Some(self.data);
         for name in path {
-            document = document.and_then(|d| child(d, &Value::string(name)));
+            document = document.and_then(|d| d.child(&Value::string(name)));
         }
         let mut document = match document {
             None => Value::empty_object(),
@@ -825,11 +826,6 @@ fn holds(op: Compare, ordering: std::cmp::Ordering) -> bool {
         Compare::Greater => ordering == Greater,
         Compare::GreaterOrEqual => ordering != Less,
     }
-}
-
-/// `collection[key]`: an object's value, an array's element, or a set's member itself.
-fn child<'v>(collection: &'v Value, key: &Value) -> Option<&'v Value> {
-    collection.child(key)
 }
 
 /// `collection[key]` for a number key of an object in base data: the key's text.
