@@ -302,11 +302,11 @@ fn format_operand(out: &mut String, operand: &Operand<'_>, verb: char, spec: Spe
 
 /// Go's `fmt.pad`: width counted in runes, spaces or (left only) zeros.
 fn pad(out: &mut String, text: &str, spec: Spec) {
-    if spec.width.is_none() {
+    let Some(width) = spec.width else {
         out.push_str(text);
         return;
-    }
-    let fill = spec.width.unwrap_or(0).saturating_sub(text.chars().count());
+    };
+    let fill = width.saturating_sub(text.chars().count());
     let pad_char = if spec.zero && !spec.minus { '0' } else { ' ' };
     if spec.minus {
         out.push_str(text);
