@@ -172,6 +172,10 @@ pub trait Prepared: Send + Sync {
     fn slow_path_reason(&self) -> Option<&'static str> {
         None
     }
+
+    /// A hint that evaluations come next: the engine may start bringing the prepared policy
+    /// into cache. Returns at once; changes no answer.
+    fn warm(&self) {}
 }
 
 /// A rule's path under `data` (up to its first dynamic key) and its location.

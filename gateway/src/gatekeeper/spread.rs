@@ -4,12 +4,13 @@
 //! and each with its own pool of evaluators). A template is the unit of work: its matched
 //! constraints run one after the other, as one query of the frameworks' hook would. Below
 //! full load a review takes helpers from a small set of threads started once, one per core
-//! beyond the first: the calling thread works too, and every thread takes the next template
-//! from a shared counter. At full load no helper is asked for, as spreading would only add
+//! beyond the first: the calling thread works too, taking templates from the front of the list
+//! while helpers take them from the back, so that from one review to the next each core tends
+//! to evaluate the same templates and finds their programs in its own cache. At full load no helper is asked for, as spreading would only add
 //! hand-overs and contention.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -50,7 +51,7 @@ pub fn run_all(
     let review = Arc::new(SharedReview {
         tasks,
         limits: *limits,
-        next: AtomicUsize::new(0),
+        claimed: AtomicU64::new(0),
     });
     let mut slots: Vec<Option<TemplateAnswer>> = review.tasks.iter().map(|_| None).collect();
     let (results, received) = mpsc::channel();
@@ -61,7 +62,7 @@ pub fn run_all(
     }
     drop(results);
     let mut ran_here = 0;
-    while let Some(i) = review.claim() {
+    while let Some(i) = review.claim(End::Front) {
         slots[i] = Some(review.run(i));
         ran_here += 1;
     }
@@ -84,18 +85,44 @@ pub fn run_all(
 struct SharedReview {
     tasks: Vec<TemplateTask>,
     limits: Limits,
-    next: AtomicUsize,
+    /// Templates taken so far: from the front in the low 32 bits, from the back in the high.
+    claimed: AtomicU64,
+}
+
+/// Which end of a review's template list a thread takes from.
+#[derive(Clone, Copy)]
+enum End {
+    Front,
+    Back,
 }
 
 impl SharedReview {
-    /// The next template nobody has taken yet.
-    fn claim(&self) -> Option<usize> {
-        let i = self.next.fetch_add(1, Ordering::Relaxed);
-        (i < self.tasks.len()).then_some(i)
+    /// The next template nobody has taken yet, from `end`.
+    fn claim(&self, end: End) -> Option<usize> {
+        let len = self.tasks.len() as u64;
+        let step = match end {
+            End::Front => 1,
+            End::Back => 1 << 32,
+        };
+        let before = self
+            .claimed
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |claimed| {
+                let (front, back) = (claimed & u64::from(u32::MAX), claimed >> 32);
+                (front + back < len).then_some(claimed + step)
+            })
+            .ok()?;
+        let (front, back) = (before & u64::from(u32::MAX), before >> 32);
+        Some(match end {
+            End::Front => front,
+            End::Back => len - 1 - back,
+        } as usize)
     }
 
     fn run(&self, i: usize) -> TemplateAnswer {
         let TemplateTask { template, inputs } = &self.tasks[i];
+        // Most reviews find the program evicted since the last: its lines are asked for at
+        // once rather than missed one node at a time.
+        template.prepared.warm();
         inputs
             .iter()
             .map(|input| {
@@ -110,7 +137,7 @@ impl SharedReview {
 
     /// A helper's part: templates until none is left, each result sent back.
     fn help(&self, results: &Sender<(usize, TemplateAnswer)>) {
-        while let Some(i) = self.claim() {
+        while let Some(i) = self.claim(End::Back) {
             let outcome = catch_unwind(AssertUnwindSafe(|| self.run(i))).unwrap_or_else(|_| {
                 Err(EngineError::Internal(
                     "a helper thread panicked evaluating this template".to_string(),

@@ -512,6 +512,12 @@ impl Prepared for PreparedRego {
     fn slow_path_reason(&self) -> Option<&'static str> {
         self.compiled.as_ref().err().map(|Unsupported(why)| *why)
     }
+
+    fn warm(&self) {
+        if let Ok(compiled) = &self.compiled {
+            compiled.warm();
+        }
+    }
 }
 
 impl PreparedRego {

@@ -11,6 +11,7 @@
 //! - [`rules`]: rule definitions; [`machine`]: evaluation; [`syntax`]: walks over the
 //!   syntax tree.
 
+mod footprint;
 mod ir;
 mod lower;
 mod machine;
@@ -27,6 +28,7 @@ use std::time::Instant;
 
 use regorus::unstable::{Module, Ref};
 
+use self::footprint::Footprint;
 use self::ir::{Expr, Program, RuleKind};
 use self::lower::Lowerer;
 use self::machine::{Flow, Frame, Machine, new_frame};
@@ -68,6 +70,7 @@ pub(super) struct Answer<T> {
 /// A policy compiled for this evaluator, with the base data it evaluates against.
 pub(super) struct CompiledPolicy {
     program: Program,
+    footprint: Footprint,
     symbols: Symbols,
     data: Value,
     /// Documents asked for before, resolved: clients ask for the same few paths on every
@@ -128,12 +131,20 @@ impl CompiledPolicy {
             }
         }
         let rules = rules::compile(&symbols, &named, unsafe_variables)?;
+        let program = Program { rules }.packed();
         Ok(CompiledPolicy {
-            program: Program { rules }.packed(),
+            footprint: Footprint::of(&program),
+            program,
             symbols,
             data,
             documents: Mutex::default(),
         })
+    }
+
+    /// Asks for the program's memory to be brought into cache, ahead of evaluations that
+    /// would otherwise miss on it node by node; returns at once.
+    pub fn warm(&self) {
+        self.footprint.prefetch();
     }
 
     /// The document at `data.<path>` for `input`, and what `print` wrote.
