@@ -6,12 +6,14 @@
 //! - [`builtins`]: OPA builtins the project implements itself, in one engine-neutral table.
 //! - [`value`]: the value model shared by engines and builtins.
 //! - [`limits`], [`error`]: evaluation limits and the crate's error type.
+//! - [`footprint`]: the cache lines of prepared structures, to prefetch before a request.
 
 pub mod builtins;
 pub mod capabilities;
 pub mod decision_cache;
 pub mod engine;
 pub mod error;
+pub mod footprint;
 pub mod limits;
 pub mod rego;
 pub mod value;

@@ -81,6 +81,9 @@ pub fn review_spread(
     limits: &Limits,
     helpers: Option<usize>,
 ) -> Result<Reviewed, String> {
+    // Most reviews find the constraints evicted since the last: their lines are asked for at
+    // once rather than missed one pointer at a time.
+    state.matching.prefetch();
     let mut outcome = Reviewed::default();
     let mut plans: Vec<(&TemplateGroup, Vec<Matched<'_>>)> = Vec::new();
     for group in &state.groups {

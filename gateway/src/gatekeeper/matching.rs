@@ -3,6 +3,7 @@
 //! labelSelector, namespaceSelector, name and source, all of which must hold.
 
 use rego_runtime::Value;
+use rego_runtime::footprint::FootprintBuilder;
 
 use super::objects;
 
@@ -63,6 +64,36 @@ pub struct Matchable<'a> {
 }
 
 impl Match {
+    /// Adds the lines matching reads: every list and string below this one.
+    pub fn add_footprint(&self, lines: &mut FootprintBuilder) {
+        let strings = |lines: &mut FootprintBuilder, strings: &[String]| {
+            lines.slice(strings);
+            strings.iter().for_each(|s| lines.str(s));
+        };
+        lines.slice(&self.kinds);
+        for entry in &self.kinds {
+            strings(lines, &entry.api_groups);
+            strings(lines, &entry.kinds);
+        }
+        strings(lines, &self.namespaces);
+        strings(lines, &self.excluded_namespaces);
+        for selector in self.label_selector.iter().chain(&self.namespace_selector) {
+            lines.slice(&selector.match_labels);
+            for (key, value) in &selector.match_labels {
+                lines.str(key);
+                lines.str(value);
+            }
+            lines.slice(&selector.expressions);
+            for requirement in &selector.expressions {
+                lines.str(&requirement.key);
+                strings(lines, &requirement.values);
+            }
+        }
+        for text in [&self.scope, &self.name, &self.source] {
+            lines.str(text);
+        }
+    }
+
     /// Reads `spec.match` (already schema-checked; wrong types read as empty).
     ///
     /// # Errors

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rego_runtime::footprint::{Footprint, FootprintBuilder};
 use rego_runtime::{Engine, Value};
 
 use super::constraints::{self, ConstraintError, PreparedConstraint};
@@ -230,6 +231,35 @@ pub struct PreparedGatekeeper {
     /// Templates with at least one valid constraint, by constraint kind.
     pub groups: Vec<TemplateGroup>,
     pub inventory: Inventory,
+    /// What matching a review reads of `groups`, prefetched as a review starts.
+    pub matching: Footprint,
+}
+
+/// The lines matching reads: each group's template and constraints, their matchers and
+/// parameters (the input of every constraint that matches).
+fn matching_footprint(groups: &[TemplateGroup]) -> Footprint {
+    let mut lines = FootprintBuilder::default();
+    lines.slice(groups);
+    for group in groups {
+        lines.arc(&group.template);
+        lines.slice(&group.template.operations);
+        group
+            .template
+            .operations
+            .iter()
+            .for_each(|op| lines.str(op));
+        lines.arc(&group.compiled);
+        lines.slice(&group.constraints);
+        for constraint in &group.constraints {
+            lines.arc(constraint);
+            lines.str(&constraint.action);
+            lines.value(&constraint.parameters);
+            if let Some(matcher) = &constraint.matcher {
+                matcher.add_footprint(&mut lines);
+            }
+        }
+    }
+    lines.build()
 }
 
 impl PreparedGatekeeper {
@@ -379,6 +409,7 @@ impl PreparedGatekeeper {
         PreparedGatekeeper {
             templates,
             constraints: constraints_out,
+            matching: matching_footprint(&groups),
             groups,
             inventory: contents.inventory.clone(),
         }
@@ -474,6 +505,53 @@ mod tests {
 
     fn compiled<'a>(state: &'a PreparedGatekeeper, name: &str) -> &'a Arc<CompiledTemplate> {
         state.templates[name].compiled.as_ref().expect("compiled")
+    }
+
+    #[test]
+    fn the_matching_footprint_spans_constraints_matchers_and_parameters() {
+        let engine = RegoEngine::default();
+        let mut contents = GatekeeperContents::default();
+        contents
+            .put_template(template("K8sA", "input.parameters.x"), Origin::Api)
+            .expect("template");
+        let mut object = constraint("K8sA", "a1", "{x: \"a parameter string\"}");
+        let matcher = objects::parse_documents(
+            "kinds: [{apiGroups: [\"\"], kinds: [Pod]}]\nnamespaces: [prod-*]\n\
+             labelSelector: {matchLabels: {team: web}}",
+        )
+        .expect("yaml")
+        .remove(0);
+        let Value::Object(fields) = &mut object else {
+            unreachable!("a constraint is an object");
+        };
+        let Some(Value::Object(spec)) = Arc::make_mut(fields).get_mut(&Value::string("spec"))
+        else {
+            unreachable!("with a spec");
+        };
+        Arc::make_mut(spec).insert(Value::string("match"), matcher);
+        contents
+            .put_constraint(object, Origin::Api)
+            .expect("constraint");
+        let state = PreparedGatekeeper::build(&engine, &contents, None);
+        let has = |address: *const u8| state.matching.contains(address);
+        let group = &state.groups[0];
+        let constraint = &group.constraints[0];
+        assert!(has(group.constraints.as_ptr().cast()));
+        assert!(has(Arc::as_ptr(constraint).cast()));
+        let matcher = constraint.matcher.as_ref().expect("a matcher");
+        assert!(has(matcher.kinds[0].kinds[0].as_ptr()));
+        assert!(has(matcher.namespaces[0].as_ptr()));
+        assert!(has(matcher
+            .label_selector
+            .as_ref()
+            .expect("selector")
+            .match_labels[0]
+            .1
+            .as_ptr()));
+        let Some(Value::String(text)) = constraint.parameters.get("x") else {
+            unreachable!("the parameter");
+        };
+        assert!(has(text.as_ptr()));
     }
 
     #[test]

@@ -1,100 +1,33 @@
-//! The memory a compiled program is made of, as the cache lines it spans, to bring into cache
-//! before an evaluation.
-//!
-//! Most webhook calls find a policy out of cache: between two calls the host's other work
-//! evicts it. Evaluating then walks the program node by node, and each node's address is
-//! known only once its parent is read, so every line missed costs a full trip to memory, one
-//! after the other. Asking for all of a program's lines at once, before the walk, lets the
-//! memory system fetch them side by side.
+//! A compiled program's [`Footprint`]: every node and constant evaluation may read.
 
-use std::sync::Arc;
+use crate::footprint::{Footprint, FootprintBuilder};
 
 use super::ir::{Body, Expr, Pattern, Program, Query, Step};
-use crate::Value;
 
-const LINE: usize = 64;
-
-/// The cache lines of one program, in address order.
-pub(super) struct Footprint {
-    lines: Box<[usize]>,
-}
-
-impl Footprint {
-    pub fn of(program: &Program) -> Footprint {
-        let mut walk = Walk::default();
-        walk.slice(&program.rules);
-        for rule in &program.rules {
-            walk.slice(&rule.definitions);
-            if let Some(default) = &rule.default {
-                walk.value(default);
-            }
-            for definition in &rule.definitions {
-                walk.slice(&definition.bodies);
-                definition.bodies.iter().for_each(|body| walk.body(body));
-            }
+/// The lines of every node of `program` and of its constants.
+pub(super) fn of(program: &Program) -> Footprint {
+    let mut walk = Walk::default();
+    walk.0.slice(&program.rules);
+    for rule in &program.rules {
+        walk.0.slice(&rule.definitions);
+        if let Some(default) = &rule.default {
+            walk.0.value(default);
         }
-        let mut lines = walk.lines;
-        lines.sort_unstable();
-        lines.dedup();
-        Footprint {
-            lines: lines.into_boxed_slice(),
+        for definition in &rule.definitions {
+            walk.0.slice(&definition.bodies);
+            definition.bodies.iter().for_each(|body| walk.body(body));
         }
     }
-
-    /// Asks for every line to be brought into cache; returns at once.
-    pub fn prefetch(&self) {
-        for &line in &self.lines {
-            prefetch(line);
-        }
-    }
+    walk.0.build()
 }
 
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code, reason = "a prefetch instruction, which cannot fault")]
-fn prefetch(address: usize) {
-    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-    // SAFETY: a prefetch is a hint that never faults and reads nothing into the program, so
-    // any address is sound; these are of live allocations the caller holds.
-    unsafe { _mm_prefetch::<_MM_HINT_T0>(address as *const i8) }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn prefetch(_address: usize) {}
-
-/// The lines found so far, unsorted.
+/// The IR's shapes over the builder's.
 #[derive(Default)]
-struct Walk {
-    lines: Vec<usize>,
-}
+struct Walk(FootprintBuilder);
 
 impl Walk {
-    /// The lines of `bytes` bytes from `start`.
-    fn span(&mut self, start: *const u8, bytes: usize) {
-        if bytes == 0 {
-            return;
-        }
-        let first = start as usize / LINE;
-        let last = (start as usize + bytes - 1) / LINE;
-        self.lines.extend((first..=last).map(|line| line * LINE));
-    }
-
-    /// What an `Arc` points to, with the counts before it (a clone writes them).
-    fn arc<T: ?Sized>(&mut self, shared: &Arc<T>) {
-        let counts = 2 * std::mem::size_of::<usize>();
-        let start = Arc::as_ptr(shared).cast::<u8>().wrapping_sub(counts);
-        self.span(start, counts + std::mem::size_of_val(&**shared));
-    }
-
-    fn slice<T>(&mut self, items: &[T]) {
-        self.span(items.as_ptr().cast(), std::mem::size_of_val(items));
-    }
-
-    fn one<T>(&mut self, item: &T) {
-        self.span((item as *const T).cast(), std::mem::size_of::<T>());
-    }
-
     fn body(&mut self, body: &Body) {
-        self.slice(&body.params);
+        self.0.slice(&body.params);
         body.params.iter().for_each(|p| self.pattern(p));
         self.query(&body.query);
         body.key
@@ -104,7 +37,7 @@ impl Walk {
     }
 
     fn query(&mut self, query: &Query) {
-        self.slice(&query.steps);
+        self.0.slice(&query.steps);
         for step in &query.steps {
             match step {
                 Step::Test(expr) => self.expr(expr),
@@ -123,17 +56,17 @@ impl Walk {
                 }
                 Step::Not(query) => self.query(query),
                 Step::Every(every) => {
-                    self.one(&**every);
+                    self.0.item(&**every);
                     self.expr(&every.domain);
                     self.pattern(&every.key);
                     self.pattern(&every.value);
                     self.query(&every.body);
                 }
                 Step::WithInput { replacements, body } => {
-                    self.slice(replacements);
+                    self.0.slice(replacements);
                     for replacement in replacements {
-                        self.slice(&replacement.path);
-                        replacement.path.iter().for_each(|v| self.value(v));
+                        self.0.slice(&replacement.path);
+                        replacement.path.iter().for_each(|v| self.0.value(v));
                         self.expr(&replacement.value);
                     }
                     self.query(body);
@@ -147,11 +80,11 @@ impl Walk {
             Pattern::Any | Pattern::Bind(_) => {}
             Pattern::Equal(expr) => self.expr(expr),
             Pattern::Array(items) => {
-                self.slice(items);
+                self.0.slice(items);
                 items.iter().for_each(|p| self.pattern(p));
             }
             Pattern::Object(entries) => {
-                self.slice(entries);
+                self.0.slice(entries);
                 for (key, value) in entries {
                     self.expr(key);
                     self.pattern(value);
@@ -163,7 +96,7 @@ impl Walk {
     /// An expression's own memory is its parent's; this adds what it points to.
     fn expr(&mut self, expr: &Expr) {
         match expr {
-            Expr::Const(value) => self.value(value),
+            Expr::Const(value) => self.0.value(value),
             Expr::Local(_) | Expr::Input | Expr::Data | Expr::Rule(_) => {}
             // Rare, and their parts are names looked up by name anyway.
             Expr::Virtual(_) | Expr::Print(_) => {}
@@ -178,7 +111,7 @@ impl Walk {
             }
             Expr::Array(items) | Expr::Set(items) => self.exprs(items),
             Expr::Object(entries) => {
-                self.slice(entries);
+                self.0.slice(entries);
                 for (key, value) in entries {
                     self.expr(key);
                     self.expr(value);
@@ -197,52 +130,24 @@ impl Walk {
     }
 
     fn boxed(&mut self, expr: &Expr) {
-        self.one(expr);
+        self.0.item(expr);
         self.expr(expr);
     }
 
     fn exprs(&mut self, exprs: &[Expr]) {
-        self.slice(exprs);
+        self.0.slice(exprs);
         exprs.iter().for_each(|e| self.expr(e));
-    }
-
-    /// A constant's heap memory: string bytes, and the slots of collections' members.
-    fn value(&mut self, value: &Value) {
-        match value {
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
-            Value::String(text) => self.arc(text),
-            Value::Array(items) => {
-                self.arc(items);
-                self.slice(items.as_slice());
-                items.iter().for_each(|v| self.value(v));
-            }
-            Value::Object(entries) => {
-                self.arc(entries);
-                for (key, member) in entries.iter() {
-                    self.one(key);
-                    self.one(member);
-                    self.value(key);
-                    self.value(member);
-                }
-            }
-            Value::Set(members) => {
-                self.arc(members);
-                for member in members.iter() {
-                    self.one(member);
-                    self.value(member);
-                }
-            }
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Value;
     use crate::rego::compiled::ir::{Compare, Definition, Rule, RuleKind};
 
-    fn line_of<T: ?Sized>(item: &T) -> usize {
-        (item as *const T).cast::<u8>() as usize / LINE * LINE
+    fn address<T: ?Sized>(item: &T) -> *const u8 {
+        (item as *const T).cast()
     }
 
     #[test]
@@ -273,27 +178,23 @@ mod tests {
                 default: None,
             }],
         };
-        let footprint = Footprint::of(&program);
-        let has = |line: usize| footprint.lines.binary_search(&line).is_ok();
+        let footprint = of(&program);
+        let has = |address: *const u8| footprint.contains(address);
         let rule = &program.rules[0];
         let body = &rule.definitions[0].bodies[0];
-        assert!(has(line_of(program.rules.as_slice())));
-        assert!(has(line_of(rule.definitions.as_slice())));
-        assert!(has(line_of(rule.definitions[0].bodies.as_slice())));
-        assert!(has(line_of(body.query.steps.as_slice())));
+        assert!(has(address(program.rules.as_slice())));
+        assert!(has(address(rule.definitions.as_slice())));
+        assert!(has(address(rule.definitions[0].bodies.as_slice())));
+        assert!(has(address(body.query.steps.as_slice())));
         let Step::Test(Expr::Compare { lhs, rhs, .. }) = &body.query.steps[0] else {
             unreachable!("built above");
         };
-        assert!(has(line_of(&**lhs)));
+        assert!(has(address(&**lhs)));
         let Expr::Const(Value::String(text)) = &**rhs else {
             unreachable!("built above");
         };
-        let (first, last) = (
-            line_of(text.as_bytes()),
-            line_of(&text.as_bytes()[long.len() - 1]),
-        );
-        assert!(first < last, "the constant spans two lines");
-        assert!((first..=last).step_by(LINE).all(has));
+        assert!(text.len() > 64, "the constant spans more than one line");
+        assert!(text.as_bytes().iter().all(|b| has(b)));
         let Some(Expr::Array(items)) = &body.value else {
             unreachable!("built above");
         };
@@ -301,14 +202,10 @@ mod tests {
             unreachable!("built above");
         };
         let (key, value) = object.iter().next().expect("one entry");
-        assert!(has(line_of(key)) && has(line_of(value)));
+        assert!(has(address(key)) && has(address(value)));
         let Value::String(text) = value else {
             unreachable!("built above");
         };
-        assert!(has(line_of(text.as_bytes())));
-        assert!(
-            footprint.lines.windows(2).all(|w| w[0] < w[1]),
-            "sorted, once each"
-        );
+        assert!(has(address(text.as_bytes())));
     }
 }

@@ -28,7 +28,6 @@ use std::time::Instant;
 
 use regorus::unstable::{Module, Ref};
 
-use self::footprint::Footprint;
 use self::ir::{Expr, Program, RuleKind};
 use self::lower::Lowerer;
 use self::machine::{Flow, Frame, Machine, new_frame};
@@ -70,7 +69,7 @@ pub(super) struct Answer<T> {
 /// A policy compiled for this evaluator, with the base data it evaluates against.
 pub(super) struct CompiledPolicy {
     program: Program,
-    footprint: Footprint,
+    footprint: crate::footprint::Footprint,
     symbols: Symbols,
     data: Value,
     /// Documents asked for before, resolved: clients ask for the same few paths on every
@@ -133,7 +132,7 @@ impl CompiledPolicy {
         let rules = rules::compile(&symbols, &named, unsafe_variables)?;
         let program = Program { rules }.packed();
         Ok(CompiledPolicy {
-            footprint: Footprint::of(&program),
+            footprint: footprint::of(&program),
             program,
             symbols,
             data,
