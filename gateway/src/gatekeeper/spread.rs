@@ -6,8 +6,8 @@
 //! full load a review takes helpers from a small set of threads started once, one per core
 //! beyond the first: the calling thread works too, taking templates from the front of the list
 //! while helpers take them from the back, so that from one review to the next each core tends
-//! to evaluate the same templates and finds their programs in its own cache. At full load no helper is asked for, as spreading would only add
-//! hand-overs and contention.
+//! to evaluate the same templates and finds their programs in its own cache. At full load no
+//! helper is asked for, as spreading would only add hand-overs and contention.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -51,7 +51,7 @@ pub fn run_all(
     let review = Arc::new(SharedReview {
         tasks,
         limits: *limits,
-        claimed: AtomicU64::new(0),
+        claims: Claims::default(),
     });
     let mut slots: Vec<Option<TemplateAnswer>> = review.tasks.iter().map(|_| None).collect();
     let (results, received) = mpsc::channel();
@@ -62,7 +62,7 @@ pub fn run_all(
     }
     drop(results);
     let mut ran_here = 0;
-    while let Some(i) = review.claim(End::Front) {
+    while let Some(i) = review.claims.take(End::Front, review.tasks.len()) {
         slots[i] = Some(review.run(i));
         ran_here += 1;
     }
@@ -85,8 +85,36 @@ pub fn run_all(
 struct SharedReview {
     tasks: Vec<TemplateTask>,
     limits: Limits,
-    /// Templates taken so far: from the front in the low 32 bits, from the back in the high.
-    claimed: AtomicU64,
+    claims: Claims,
+}
+
+/// Which of a review's templates are taken: from the front (the calling thread) in the low 32
+/// bits, from the back (helpers) in the high 32, so that the two ends meet without overlap.
+#[derive(Default)]
+struct Claims(AtomicU64);
+
+impl Claims {
+    /// The next of `len` templates nobody has taken yet, from `end`.
+    fn take(&self, end: End, len: usize) -> Option<usize> {
+        let len = len as u64;
+        let step = match end {
+            End::Front => 1,
+            End::Back => 1 << 32,
+        };
+        let split = |claimed: u64| (claimed & u64::from(u32::MAX), claimed >> 32);
+        let before = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |claimed| {
+                let (front, back) = split(claimed);
+                (front + back < len).then_some(claimed + step)
+            })
+            .ok()?;
+        let (front, back) = split(before);
+        Some(match end {
+            End::Front => front,
+            End::Back => len - 1 - back,
+        } as usize)
+    }
 }
 
 /// Which end of a review's template list a thread takes from.
@@ -97,27 +125,6 @@ enum End {
 }
 
 impl SharedReview {
-    /// The next template nobody has taken yet, from `end`.
-    fn claim(&self, end: End) -> Option<usize> {
-        let len = self.tasks.len() as u64;
-        let step = match end {
-            End::Front => 1,
-            End::Back => 1 << 32,
-        };
-        let before = self
-            .claimed
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |claimed| {
-                let (front, back) = (claimed & u64::from(u32::MAX), claimed >> 32);
-                (front + back < len).then_some(claimed + step)
-            })
-            .ok()?;
-        let (front, back) = (before & u64::from(u32::MAX), before >> 32);
-        Some(match end {
-            End::Front => front,
-            End::Back => len - 1 - back,
-        } as usize)
-    }
-
     fn run(&self, i: usize) -> TemplateAnswer {
         let TemplateTask { template, inputs } = &self.tasks[i];
         // Most reviews find the program evicted since the last: its lines are asked for at
@@ -137,7 +144,7 @@ impl SharedReview {
 
     /// A helper's part: templates until none is left, each result sent back.
     fn help(&self, results: &Sender<(usize, TemplateAnswer)>) {
-        while let Some(i) = self.claim(End::Back) {
+        while let Some(i) = self.claims.take(End::Back, self.tasks.len()) {
             let outcome = catch_unwind(AssertUnwindSafe(|| self.run(i))).unwrap_or_else(|_| {
                 Err(EngineError::Internal(
                     "a helper thread panicked evaluating this template".to_string(),
@@ -224,5 +231,51 @@ fn work(queue: &Mutex<Receiver<Task>>, waiting: &AtomicUsize) {
             Ok(task) => drop(catch_unwind(AssertUnwindSafe(task))),
             Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_front_and_the_back_meet_without_overlap() {
+        let claims = Claims::default();
+        assert_eq!(claims.take(End::Front, 5), Some(0));
+        assert_eq!(claims.take(End::Back, 5), Some(4));
+        assert_eq!(claims.take(End::Back, 5), Some(3));
+        assert_eq!(claims.take(End::Front, 5), Some(1));
+        assert_eq!(claims.take(End::Front, 5), Some(2));
+        assert_eq!(claims.take(End::Back, 5), None);
+        assert_eq!(claims.take(End::Front, 5), None);
+        assert_eq!(Claims::default().take(End::Back, 0), None);
+    }
+
+    #[test]
+    fn threads_at_both_ends_take_every_template_once() {
+        let len = 10_000;
+        let claims = Claims::default();
+        let taken: Vec<Vec<usize>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = [End::Front, End::Back, End::Back]
+                .into_iter()
+                .map(|end| {
+                    let claims = &claims;
+                    scope.spawn(move || {
+                        std::iter::from_fn(|| claims.take(end, len)).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("joined"))
+                .collect()
+        });
+        assert!(
+            taken[0].windows(2).all(|w| w[0] < w[1]),
+            "the front counts up"
+        );
+        let mut all: Vec<usize> = taken.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..len).collect::<Vec<_>>());
     }
 }
