@@ -514,21 +514,14 @@ mod tests {
         contents
             .put_template(template("K8sA", "input.parameters.x"), Origin::Api)
             .expect("template");
-        let mut object = constraint("K8sA", "a1", "{x: \"a parameter string\"}");
-        let matcher = objects::parse_documents(
-            "kinds: [{apiGroups: [\"\"], kinds: [Pod]}]\nnamespaces: [prod-*]\n\
-             labelSelector: {matchLabels: {team: web}}",
+        let object = objects::parse_documents(
+            "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sA\nmetadata: {name: a1}\n\
+             spec:\n  parameters: {x: a parameter string}\n  match:\n    \
+             kinds: [{apiGroups: [\"\"], kinds: [Pod]}]\n    namespaces: [prod-*]\n    \
+             labelSelector: {matchLabels: {team: web}}\n",
         )
         .expect("yaml")
         .remove(0);
-        let Value::Object(fields) = &mut object else {
-            unreachable!("a constraint is an object");
-        };
-        let Some(Value::Object(spec)) = Arc::make_mut(fields).get_mut(&Value::string("spec"))
-        else {
-            unreachable!("with a spec");
-        };
-        Arc::make_mut(spec).insert(Value::string("match"), matcher);
         contents
             .put_constraint(object, Origin::Api)
             .expect("constraint");
