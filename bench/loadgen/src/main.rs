@@ -5,7 +5,9 @@
 //! slow, and its connections, paced alike, arrive in bursts).
 //!
 //! Usage: `loadgen ADDR PATH BODY_FILE RATE SECONDS [CONNECTIONS]` (`-` as the body file
-//! sends GETs); prints `achieved_rps p50_ms p99_ms max_ms requests failures`.
+//! sends GETs); prints `achieved_rps p50_ms p99_ms max_ms requests failures late_p99_ms`.
+//! The last is how late the generator itself sent (p99 of sent minus due): on a machine it
+//! shares with the server, the part of the latency that is its own wait for a core.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -52,37 +54,48 @@ fn main() -> ExitCode {
         schedule: poisson_schedule(rate, seconds),
         next: AtomicUsize::new(0),
     });
-    let latencies = Arc::new(Mutex::new(Vec::with_capacity(load.schedule.len())));
+    let samples = Arc::new(Mutex::new(Vec::with_capacity(load.schedule.len())));
     let failures = Arc::new(AtomicUsize::new(0));
     let start = Instant::now() + Duration::from_millis(100);
     let workers: Vec<_> = (0..connections)
         .map(|_| {
-            let (load, latencies, failures) = (load.clone(), latencies.clone(), failures.clone());
-            thread::spawn(move || worker(&load, start, &latencies, &failures))
+            let (load, samples, failures) = (load.clone(), samples.clone(), failures.clone());
+            thread::spawn(move || worker(&load, start, &samples, &failures))
         })
         .collect();
     for worker in workers {
         let _ = worker.join();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let mut latencies = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut latencies: Vec<Duration> = samples.iter().map(|s| s.latency).collect();
+    let mut lateness: Vec<Duration> = samples.iter().map(|s| s.lateness).collect();
     latencies.sort_unstable();
-    let quantile = |q: f64| {
-        let at = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len().max(1));
-        latencies
-            .get(at - 1)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    lateness.sort_unstable();
     println!(
-        "{:.1} {:.2} {:.2} {:.2} {} {}",
+        "{:.1} {:.2} {:.2} {:.2} {} {} {:.2}",
         latencies.len() as f64 / elapsed,
-        quantile(0.5),
-        quantile(0.99),
-        quantile(1.0),
+        quantile_ms(&latencies, 0.5),
+        quantile_ms(&latencies, 0.99),
+        quantile_ms(&latencies, 1.0),
         latencies.len(),
-        failures.load(Ordering::Relaxed)
+        failures.load(Ordering::Relaxed),
+        quantile_ms(&lateness, 0.99)
     );
     ExitCode::SUCCESS
+}
+
+/// One answered request: its latency from when it was due, and how late it was sent.
+#[derive(Clone, Copy)]
+struct Sample {
+    latency: Duration,
+    lateness: Duration,
+}
+
+/// The `q` quantile of `sorted` in milliseconds (nearest rank); 0 when there is none.
+fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+    let at = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(at - 1).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 fn request(addr: &str, path: &str, body: Option<&[u8]>) -> Vec<u8> {
@@ -121,7 +134,7 @@ fn poisson_schedule(rate: f64, seconds: f64) -> Vec<Duration> {
     }
 }
 
-fn worker(load: &Load, start: Instant, latencies: &Mutex<Vec<Duration>>, failures: &AtomicUsize) {
+fn worker(load: &Load, start: Instant, samples: &Mutex<Vec<Sample>>, failures: &AtomicUsize) {
     let mut connection = None;
     let mut mine = Vec::new();
     loop {
@@ -132,6 +145,7 @@ fn worker(load: &Load, start: Instant, latencies: &Mutex<Vec<Duration>>, failure
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             thread::sleep(wait);
         }
+        let lateness = due.elapsed();
         let answered = match &mut connection {
             Some(stream) => exchange(stream, &load.request),
             None => Err(io::Error::other("not connected")),
@@ -143,14 +157,17 @@ fn worker(load: &Load, start: Instant, latencies: &Mutex<Vec<Duration>>, failure
             exchange(stream, &load.request)
         });
         match answered {
-            Ok(200) => mine.push(due.elapsed()),
+            Ok(200) => mine.push(Sample {
+                latency: due.elapsed(),
+                lateness,
+            }),
             _ => {
                 failures.fetch_add(1, Ordering::Relaxed);
                 connection = None;
             }
         }
     }
-    if let Ok(mut all) = latencies.lock() {
+    if let Ok(mut all) = samples.lock() {
         all.extend(mine);
     }
 }
@@ -205,6 +222,16 @@ mod tests {
         assert!((count - 20_000.0).abs() < 600.0, "{count} arrivals");
         assert!(schedule.windows(2).all(|w| w[0] <= w[1]));
         assert!(schedule.last().is_some_and(|at| at.as_secs_f64() < 20.0));
+    }
+
+    #[test]
+    fn quantiles_take_the_nearest_rank() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(quantile_ms(&sorted, 0.5), 50.0);
+        assert_eq!(quantile_ms(&sorted, 0.99), 99.0);
+        assert_eq!(quantile_ms(&sorted, 1.0), 100.0);
+        assert_eq!(quantile_ms(&sorted[..1], 0.99), 1.0);
+        assert_eq!(quantile_ms(&[], 0.99), 0.0);
     }
 
     #[test]
