@@ -109,7 +109,7 @@ for round in $(seq 1 "$ROUNDS"); do
     record "$name" "half load: % of peak" "$(python3 -c "print(round(100 * $rps / $peak))")"
     record "$name" "half load: p50 (ms)" "$p50"
     record "$name" "half load: p99 (ms)" "$p99"
-    # Counted in p99 above: how late the generator, sharing the cores, sent (its own wait).
+    # Counted in p99 above: how late the generator sent (its wait for a core or a connection).
     record "$name" "half load: generator's sending lateness, p99 (ms)" "$late99"
     record "$name" "RSS, no inventory (MB)" "$(rss_mb)"
 

@@ -7,7 +7,7 @@
 //! Usage: `loadgen ADDR PATH BODY_FILE RATE SECONDS [CONNECTIONS]` (`-` as the body file
 //! sends GETs); prints `achieved_rps p50_ms p99_ms max_ms requests failures late_p99_ms`.
 //! The last is how late the generator itself sent (p99 of sent minus due): on a machine it
-//! shares with the server, the part of the latency that is its own wait for a core.
+//! shares with the server, its own wait for a core (or, with every connection busy, for one).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
