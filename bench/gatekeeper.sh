@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Gatekeeper webhook benchmark: 50 templates / 60 constraints from the conformance corpus,
 # a Pod CREATE that most of them match, and 10,000 inventory objects. For each binary and
-# round it prints load time, peak req/s, CPU time per review, latency at 50% of peak, the
-# effect of the inventory, a referential (uniqueness) template's latency, and RSS; then the
-# median and range of each measure over the rounds.
+# round it prints load time, peak req/s, CPU time per review, latency at 50% of peak beside
+# the floor (bench/burnserver spending the same CPU per request at the same rate), the effect
+# of the inventory, a referential (uniqueness) template's latency, and RSS; then the median
+# and range of each measure over the rounds.
 #
 # Usage: bench/gatekeeper.sh [GATEWAY_BINARY...]   (default: target/release/gateway)
 #   DURATION=8s  length of each wrk run        ROUNDS=3  rounds (binaries interleave per round)
@@ -19,21 +20,22 @@ BINARIES=("$@")
 WORK="$(mktemp -d /tmp/gatekeeper-bench.XXXXXX)"
 ADDR_PLAIN=127.0.0.1:18383
 ADDR_INVENTORY=127.0.0.1:18384
+ADDR_FLOOR=127.0.0.1:18385
 DURATION="${DURATION:-8s}"
 ROUNDS="${ROUNDS:-3}"
 PAIRS="${PAIRS:-4}"
 PAIR_DURATION="${PAIR_DURATION:-3s}"
 # The gateway measured now (ADDR, PID, LOG); `select_gateway plain|inventory` switches between the two.
-ADDR="" PID="" LOG="" PID_PLAIN="" PID_INVENTORY=""
+ADDR="" PID="" LOG="" PID_PLAIN="" PID_INVENTORY="" PID_FLOOR=""
 cleanup() {
-  for pid in "$PID_PLAIN" "$PID_INVENTORY"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
+  for pid in "$PID_PLAIN" "$PID_INVENTORY" "$PID_FLOOR"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 python3 "$ROOT/bench/gatekeeper-gen.py" "$WORK"
-cargo build --release -q -p loadgen --manifest-path "$ROOT/Cargo.toml"
-LOADGEN="$ROOT/target/release/loadgen"
+cargo build --release -q -p loadgen -p burnserver --manifest-path "$ROOT/Cargo.toml"
+LOADGEN="$ROOT/target/release/loadgen" BURNSERVER="$ROOT/target/release/burnserver"
 
 select_gateway() {
   case "$1" in
@@ -84,6 +86,27 @@ measured() {  # connections delay_ms review [duration] -> "rps p50 p99 requests 
     '{ printf "%s %s %s %s %.2f\n", $1, $2, $3, $4, ($4 > 0 ? t * 1000 / hz / $4 : 0) }'
 }
 
+# Open loop at RATE against the selected server for DURATION -> "rps p50_ms p99_ms requests
+# cpu_ms_per_request late_p99_ms"; a failed request fails the benchmark.
+open_loop() {
+  local before after rps p50 p99 requests failures late99
+  before="$(cpu_ticks)"
+  read -r rps p50 p99 _ requests failures late99 <<<"$("$LOADGEN" "$ADDR" /v1/admit \
+    "$WORK/pod-review.json" "$1" "${DURATION%s}")"
+  after="$(cpu_ticks)"
+  [ "$failures" = 0 ] || { echo "loadgen: $failures requests failed" >&2; exit 1; }
+  echo "$rps $p50 $p99 $requests $(python3 -c \
+    "print(round(($after - $before) * 1000 / $(getconf CLK_TCK) / max($requests, 1), 3))") $late99"
+}
+# The floor server, burning CPU_MS per request, becomes the selected server.
+start_floor() {
+  "$BURNSERVER" "$ADDR_FLOOR" "$(python3 -c "print(round($1 * 1000))")" >"$WORK/log-floor" 2>&1 &
+  PID_FLOOR=$! ADDR="$ADDR_FLOOR" PID=$!
+  for _ in $(seq 1 200); do grep -q listening "$WORK/log-floor" && break; sleep 0.05; done
+  "$LOADGEN" "$ADDR" /v1/admit "$WORK/pod-review.json" 1000 1 >/dev/null  # connections up
+}
+stop_floor() { kill "$PID_FLOOR"; wait "$PID_FLOOR" 2>/dev/null || true; PID_FLOOR=""; }
+
 RESULTS="$WORK/results"
 : >"$RESULTS"
 record() { echo "$1|$2|$3" >>"$RESULTS"; }  # binary measure value
@@ -102,15 +125,26 @@ for round in $(seq 1 "$ROUNDS"); do
     record "$name" "Pod review CPU per request (ms)" "$cpu"
     # 50% of peak: requests due at random (Poisson) times at half the peak rate, latency
     # counted from when each was due (see bench/loadgen).
-    read -r rps p50 p99 _ _ failures late99 <<<"$("$LOADGEN" "$ADDR" /v1/admit "$WORK/pod-review.json" \
-      "$(python3 -c "print($peak / 2)")" "${DURATION%s}")"
-    [ "$failures" = 0 ] || { echo "loadgen: $failures requests failed" >&2; exit 1; }
+    half_rate="$(python3 -c "print($peak / 2)")"
+    read -r rps p50 p99 requests half_cpu late99 <<<"$(open_loop "$half_rate")"
     record "$name" "half load: achieved req/s" "$rps"
     record "$name" "half load: % of peak" "$(python3 -c "print(round(100 * $rps / $peak))")"
     record "$name" "half load: p50 (ms)" "$p50"
     record "$name" "half load: p99 (ms)" "$p99"
+    record "$name" "half load: CPU per request (ms)" "$half_cpu"
     # Counted in p99 above: how late the generator sent (its wait for a core or a connection).
     record "$name" "half load: generator's sending lateness, p99 (ms)" "$late99"
+    # The floor: a server that only spends the same CPU per request (bench/burnserver), at the
+    # same rate, right after. What this machine gives any server of that cost.
+    start_floor "$half_cpu"
+    read -r _ floor50 floor99 _ floor_cpu floor_late99 <<<"$(open_loop "$half_rate")"
+    stop_floor
+    select_gateway plain
+    record "$name" "floor at the same rate and CPU: p50 (ms)" "$floor50"
+    record "$name" "floor at the same rate and CPU: p99 (ms)" "$floor99"
+    record "$name" "floor: CPU per request (ms)" "$floor_cpu"
+    record "$name" "floor: generator's sending lateness, p99 (ms)" "$floor_late99"
+    record "$name" "half load p99 / floor p99" "$(python3 -c "print(round($p99 / $floor99, 2))")"
     record "$name" "RSS, no inventory (MB)" "$(rss_mb)"
 
     # The inventory's effect, in pairs: short peak runs alternate between this gateway and
