@@ -33,9 +33,10 @@ for round in $(seq 1 "$ROUNDS"); do
   for cost in "${COSTS[@]}"; do
     "$BURNSERVER" "$ADDR" "$cost" >"$WORK/log" 2>&1 &
     PID=$!
-    for _ in $(seq 1 200); do grep -q listening "$WORK/log" && break; sleep 0.05; done
+    for _ in $(seq 1 200); do grep -qs listening "$WORK/log" && break; sleep 0.05; done
     peak="$(REVIEW="$WORK/pod-review.json" DELAY_MS=0 wrk -t1 -c2 -d3s \
       -s "$ROOT/bench/gatekeeper-admit.lua" "http://$ADDR" | awk '/Requests\/sec/ { print $2 }')"
+    [ -n "$peak" ] || { echo "wrk measured no peak; burnserver:" >&2; cat "$WORK/log" >&2; exit 1; }
     read -r rps p50 p99 _ _ failures late99 <<<"$("$LOADGEN" "$ADDR" /v1/admit \
       "$WORK/pod-review.json" "$(python3 -c "print($peak / 2)")" "${DURATION%s}")"
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""

@@ -25,7 +25,8 @@ DURATION="${DURATION:-8s}"
 ROUNDS="${ROUNDS:-3}"
 PAIRS="${PAIRS:-4}"
 PAIR_DURATION="${PAIR_DURATION:-3s}"
-# The gateway measured now (ADDR, PID, LOG); `select_gateway plain|inventory` switches between the two.
+# The server measured now (ADDR, PID, LOG); `select_gateway plain|inventory` switches between
+# the two gateways, `start_floor` to the floor server.
 ADDR="" PID="" LOG="" PID_PLAIN="" PID_INVENTORY="" PID_FLOOR=""
 cleanup() {
   for pid in "$PID_PLAIN" "$PID_INVENTORY" "$PID_FLOOR"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
@@ -86,23 +87,23 @@ measured() {  # connections delay_ms review [duration] -> "rps p50 p99 requests 
     '{ printf "%s %s %s %s %.2f\n", $1, $2, $3, $4, ($4 > 0 ? t * 1000 / hz / $4 : 0) }'
 }
 
-# Open loop at RATE against the selected server for DURATION -> "rps p50_ms p99_ms requests
-# cpu_ms_per_request late_p99_ms"; a failed request fails the benchmark.
+# Open loop at RATE against the selected server for DURATION -> "rps p50_ms p99_ms failures
+# cpu_ms_per_request late_p99_ms"; the caller passes failures to `no_failures`.
 open_loop() {
   local before after rps p50 p99 requests failures late99
   before="$(cpu_ticks)"
   read -r rps p50 p99 _ requests failures late99 <<<"$("$LOADGEN" "$ADDR" /v1/admit \
     "$WORK/pod-review.json" "$1" "${DURATION%s}")"
   after="$(cpu_ticks)"
-  [ "$failures" = 0 ] || { echo "loadgen: $failures requests failed" >&2; exit 1; }
-  echo "$rps $p50 $p99 $requests $(python3 -c \
-    "print(round(($after - $before) * 1000 / $(getconf CLK_TCK) / max($requests, 1), 3))") $late99"
+  echo "$rps $p50 $p99 ${failures:-unknown} $(python3 -c \
+    "print(round(($after - $before) * 1000 / $(getconf CLK_TCK) / max(${requests:-0}, 1), 3))") $late99"
 }
+no_failures() { [ "$1" = 0 ] || { echo "loadgen against $ADDR: $1 requests failed" >&2; exit 1; }; }
 # The floor server, burning CPU_MS per request, becomes the selected server.
 start_floor() {
   "$BURNSERVER" "$ADDR_FLOOR" "$(python3 -c "print(round($1 * 1000))")" >"$WORK/log-floor" 2>&1 &
   PID_FLOOR=$! ADDR="$ADDR_FLOOR" PID=$!
-  for _ in $(seq 1 200); do grep -q listening "$WORK/log-floor" && break; sleep 0.05; done
+  for _ in $(seq 1 200); do grep -qs listening "$WORK/log-floor" && break; sleep 0.05; done
   "$LOADGEN" "$ADDR" /v1/admit "$WORK/pod-review.json" 1000 1 >/dev/null  # connections up
 }
 stop_floor() { kill "$PID_FLOOR"; wait "$PID_FLOOR" 2>/dev/null || true; PID_FLOOR=""; }
@@ -126,7 +127,8 @@ for round in $(seq 1 "$ROUNDS"); do
     # 50% of peak: requests due at random (Poisson) times at half the peak rate, latency
     # counted from when each was due (see bench/loadgen).
     half_rate="$(python3 -c "print($peak / 2)")"
-    read -r rps p50 p99 requests half_cpu late99 <<<"$(open_loop "$half_rate")"
+    read -r rps p50 p99 failures half_cpu late99 <<<"$(open_loop "$half_rate")"
+    no_failures "$failures"
     record "$name" "half load: achieved req/s" "$rps"
     record "$name" "half load: % of peak" "$(python3 -c "print(round(100 * $rps / $peak))")"
     record "$name" "half load: p50 (ms)" "$p50"
@@ -137,7 +139,8 @@ for round in $(seq 1 "$ROUNDS"); do
     # The floor: a server that only spends the same CPU per request (bench/burnserver), at the
     # same rate, right after. What this machine gives any server of that cost.
     start_floor "$half_cpu"
-    read -r _ floor50 floor99 _ floor_cpu floor_late99 <<<"$(open_loop "$half_rate")"
+    read -r _ floor50 floor99 failures floor_cpu floor_late99 <<<"$(open_loop "$half_rate")"
+    no_failures "$failures"
     stop_floor
     select_gateway plain
     record "$name" "floor at the same rate and CPU: p50 (ms)" "$floor50"
