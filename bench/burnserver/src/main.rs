@@ -39,7 +39,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(addr, cost)) {
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("listening on {}", listener.local_addr()?);
+        serve(listener, cost).await
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("burnserver: {addr}: {e}");
@@ -48,13 +53,16 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(addr: &str, cost: Duration) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on {}", listener.local_addr()?);
+async fn serve(listener: tokio::net::TcpListener, cost: Duration) -> std::io::Result<()> {
     let builder = auto::Builder::new(TokioExecutor::new());
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of descriptors, say: wait rather than spin, then go on serving.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
         let service = service_fn(move |request: Request<Incoming>| answer(request, cost));
@@ -107,6 +115,45 @@ mod tests {
         assert!(used >= Duration::from_millis(20), "used {used:?}");
         // Not much more: the loop reads the clock every few microseconds.
         assert!(used < Duration::from_millis(200), "used {used:?}");
+    }
+
+    #[test]
+    fn answers_every_request_over_a_kept_connection() {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bound");
+        let addr = listener.local_addr().expect("address");
+        runtime.spawn(serve(listener, Duration::from_millis(2)));
+        let stream = std::net::TcpStream::connect(addr).expect("connected");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut writer = stream;
+        for body in ["{\"a\":1}", ""] {
+            write!(
+                writer,
+                "POST /any/path HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .expect("sent");
+            let mut status = String::new();
+            reader.read_line(&mut status).expect("status line");
+            assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("header");
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().expect("length");
+                }
+            }
+            let mut answer = vec![0; length];
+            reader.read_exact(&mut answer).expect("body");
+            assert_eq!(answer, b"{}");
+        }
     }
 
     #[test]
