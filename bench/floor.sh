@@ -3,7 +3,8 @@
 # measured exactly as bench/gatekeeper.sh measures the webhook: the peak with wrk over 2
 # connections, then open-loop (Poisson) load at half that peak with bench/loadgen. For each
 # CPU cost it prints the peak and p50/p99 at half load (median [min-max] over the rounds):
-# what any server of that cost per request gets here, and so what cost the 3 ms target needs.
+# what any server of that cost per request gets here, and so what cost the 3 ms target needs;
+# and the host's steal time meanwhile (bench/host-steal.sh).
 #
 # Usage: bench/floor.sh [CPU_MICROS...]   (default: 800 400 200)
 #   DURATION=8s  each open-loop run     ROUNDS=3  rounds (the costs interleave per round)
@@ -37,12 +38,14 @@ for round in $(seq 1 "$ROUNDS"); do
     peak="$(REVIEW="$WORK/pod-review.json" DELAY_MS=0 wrk -t1 -c2 -d3s \
       -s "$ROOT/bench/gatekeeper-admit.lua" "http://$ADDR" | awk '/Requests\/sec/ { print $2 }')"
     [ -n "$peak" ] || { echo "wrk measured no peak; burnserver:" >&2; cat "$WORK/log" >&2; exit 1; }
+    steal_mark="$("$ROOT/bench/host-steal.sh")"
     read -r rps p50 p99 _ _ failures late99 <<<"$("$LOADGEN" "$ADDR" /v1/admit \
       "$WORK/pod-review.json" "$(python3 -c "print($peak / 2)")" "${DURATION%s}")"
+    steal="$("$ROOT/bench/host-steal.sh" "$steal_mark")"
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
     [ "$failures" = 0 ] || { echo "loadgen: $failures requests failed" >&2; exit 1; }
-    echo "round $round, ${cost} µs: peak $peak req/s; at $rps req/s p50 $p50 ms, p99 $p99 ms (generator late $late99 ms)"
-    echo "$cost $peak $rps $p50 $p99 $late99" >>"$WORK/results"
+    echo "round $round, ${cost} µs: peak $peak req/s; at $rps req/s p50 $p50 ms, p99 $p99 ms (generator late $late99 ms, host steal $steal%)"
+    echo "$cost $peak $rps $p50 $p99 $late99 $steal" >>"$WORK/results"
   done
 done
 
@@ -54,9 +57,9 @@ for line in open(sys.argv[1]):
     cost, *values = line.split()
     rows.setdefault(int(cost), []).append([float(v) for v in values])
 cell = lambda vs: f"{statistics.median(vs):g} [{min(vs):g}–{max(vs):g}]"
-print("| CPU per request | peak, 2 connections (req/s) | p50 at half (ms) | p99 at half (ms) | generator late, p99 (ms) |")
-print("|---|---|---|---|---|")
+print("| CPU per request | peak, 2 connections (req/s) | p50 at half (ms) | p99 at half (ms) | generator late, p99 (ms) | host steal (%) |")
+print("|---|---|---|---|---|---|")
 for cost, runs in rows.items():
-    peak, _, p50, p99, late = zip(*runs)
-    print(f"| {cost} µs | {cell(peak)} | {cell(p50)} | {cell(p99)} | {cell(late)} |")
+    peak, _, p50, p99, late, steal = zip(*runs)
+    print(f"| {cost} µs | {cell(peak)} | {cell(p50)} | {cell(p99)} | {cell(late)} | {cell(steal)} |")
 PY

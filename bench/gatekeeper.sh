@@ -2,9 +2,10 @@
 # Gatekeeper webhook benchmark: 50 templates / 60 constraints from the conformance corpus,
 # a Pod CREATE that most of them match, and 10,000 inventory objects. For each binary and
 # round it prints load time, peak req/s, CPU time per review, latency at 50% of peak beside
-# the floor (bench/burnserver spending the same CPU per request at the same rate), the effect
-# of the inventory, a referential (uniqueness) template's latency, and RSS; then the median
-# and range of each measure over the rounds.
+# the floor (bench/burnserver spending the same CPU per request at the same rate) and the
+# host's steal time during both (bench/host-steal.sh), the effect of the inventory, a
+# referential (uniqueness) template's latency, and RSS; then the median and range of each
+# measure over the rounds.
 #
 # Usage: bench/gatekeeper.sh [GATEWAY_BINARY...]   (default: target/release/gateway)
 #   DURATION=8s  length of each wrk run        ROUNDS=3  rounds (binaries interleave per round)
@@ -34,6 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null; }
 python3 "$ROOT/bench/gatekeeper-gen.py" "$WORK"
 cargo build --release -q -p loadgen -p burnserver --manifest-path "$ROOT/Cargo.toml"
 LOADGEN="$ROOT/target/release/loadgen" BURNSERVER="$ROOT/target/release/burnserver"
@@ -88,15 +90,16 @@ measured() {  # connections delay_ms review [duration] -> "rps p50 p99 requests 
 }
 
 # Open loop at RATE against the selected server for DURATION -> "rps p50_ms p99_ms failures
-# cpu_ms_per_request late_p99_ms"; the caller passes failures to `no_failures`.
+# cpu_ms_per_request late_p99_ms steal_percent"; the caller passes failures to `no_failures`.
 open_loop() {
-  local before after rps p50 p99 requests failures late99
-  before="$(cpu_ticks)"
+  local before after rps p50 p99 requests failures late99 steal_mark
+  before="$(cpu_ticks)" steal_mark="$("$ROOT/bench/host-steal.sh")"
   read -r rps p50 p99 _ requests failures late99 <<<"$("$LOADGEN" "$ADDR" /v1/admit \
     "$WORK/pod-review.json" "$1" "${DURATION%s}")"
   after="$(cpu_ticks)"
   echo "$rps $p50 $p99 ${failures:-unknown} $(python3 -c \
-    "print(round(($after - $before) * 1000 / $(getconf CLK_TCK) / max(${requests:-0}, 1), 3))") $late99"
+    "print(round(($after - $before) * 1000 / $(getconf CLK_TCK) / max(${requests:-0}, 1), 3))") $late99" \
+    "$("$ROOT/bench/host-steal.sh" "$steal_mark")"
 }
 no_failures() { [ "$1" = 0 ] || { echo "loadgen against $ADDR: $1 requests failed" >&2; exit 1; }; }
 # The floor server, burning CPU_MS per request, becomes the selected server.
@@ -127,7 +130,7 @@ for round in $(seq 1 "$ROUNDS"); do
     # 50% of peak: requests due at random (Poisson) times at half the peak rate, latency
     # counted from when each was due (see bench/loadgen).
     half_rate="$(python3 -c "print($peak / 2)")"
-    read -r rps p50 p99 failures half_cpu late99 <<<"$(open_loop "$half_rate")"
+    read -r rps p50 p99 failures half_cpu late99 steal <<<"$(open_loop "$half_rate")"
     no_failures "$failures"
     record "$name" "half load: achieved req/s" "$rps"
     record "$name" "half load: % of peak" "$(python3 -c "print(round(100 * $rps / $peak))")"
@@ -136,10 +139,13 @@ for round in $(seq 1 "$ROUNDS"); do
     record "$name" "half load: CPU per request (ms)" "$half_cpu"
     # Counted in p99 above: how late the generator sent (its wait for a core or a connection).
     record "$name" "half load: generator's sending lateness, p99 (ms)" "$late99"
+    # CPU time the hypervisor gave to other guests meanwhile: vCPUs taken away for
+    # milliseconds show in every tail measured here, the floor's included.
+    record "$name" "half load: host steal (% of CPU time)" "$steal"
     # The floor: a server that only spends the same CPU per request (bench/burnserver), at the
     # same rate, right after. What this machine gives any server of that cost.
     start_floor "$half_cpu"
-    read -r _ floor50 floor99 failures floor_cpu floor_late99 <<<"$(open_loop "$half_rate")"
+    read -r _ floor50 floor99 failures floor_cpu floor_late99 floor_steal <<<"$(open_loop "$half_rate")"
     no_failures "$failures"
     stop_floor
     select_gateway plain
@@ -147,6 +153,7 @@ for round in $(seq 1 "$ROUNDS"); do
     record "$name" "floor at the same rate and CPU: p99 (ms)" "$floor99"
     record "$name" "floor: CPU per request (ms)" "$floor_cpu"
     record "$name" "floor: generator's sending lateness, p99 (ms)" "$floor_late99"
+    record "$name" "floor: host steal (% of CPU time)" "$floor_steal"
     record "$name" "half load p99 / floor p99" "$(python3 -c "print(round($p99 / $floor99, 2))")"
     record "$name" "RSS, no inventory (MB)" "$(rss_mb)"
 

@@ -170,18 +170,30 @@ impl<F: Formatter> Formatter for GoEscapes<F> {
         escape: CharEscape,
     ) -> io::Result<()> {
         // Go writes control characters other than \n, \r, \t as \u00XX, never \b or \f.
-        let text = match escape {
-            CharEscape::Quote => "\\\"".to_string(),
-            CharEscape::ReverseSolidus => "\\\\".to_string(),
-            CharEscape::LineFeed => "\\n".to_string(),
-            CharEscape::CarriageReturn => "\\r".to_string(),
-            CharEscape::Tab => "\\t".to_string(),
-            CharEscape::Backspace => "\\u0008".to_string(),
-            CharEscape::FormFeed => "\\u000c".to_string(),
-            CharEscape::AsciiControl(byte) => format!("\\u{byte:04x}"),
-            _ => String::new(),
+        // Written without allocating: a message with many quotes escapes each one.
+        let text: &[u8] = match escape {
+            CharEscape::Quote => b"\\\"",
+            CharEscape::ReverseSolidus => b"\\\\",
+            CharEscape::LineFeed => b"\\n",
+            CharEscape::CarriageReturn => b"\\r",
+            CharEscape::Tab => b"\\t",
+            CharEscape::Backspace => b"\\u0008",
+            CharEscape::FormFeed => b"\\u000c",
+            CharEscape::AsciiControl(byte) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let escaped = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xf)],
+                ];
+                return writer.write_all(&escaped);
+            }
+            _ => b"",
         };
-        writer.write_all(text.as_bytes())
+        writer.write_all(text)
     }
 
     fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -232,6 +244,13 @@ mod tests {
     fn escapes_like_go() {
         let text = String::from_utf8(to_vec(&"<a&b>\u{8}", false)).expect("utf8");
         assert_eq!(text, "\"\\u003ca\\u0026b\\u003e\\u0008\"\n");
+    }
+
+    #[test]
+    fn escapes_quotes_backslashes_and_control_characters_like_go() {
+        // Go's encodeState.string: \" \\ \n \r \t by name, every other control as \u00xx.
+        let text = String::from_utf8(to_vec(&"\"\\\n\r\t\u{c}\u{1}\u{1f}", false)).expect("utf8");
+        assert_eq!(text, "\"\\\"\\\\\\n\\r\\t\\u000c\\u0001\\u001f\"\n");
     }
 
     #[test]

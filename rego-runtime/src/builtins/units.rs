@@ -66,11 +66,30 @@ fn decimal(amount: &str) -> Option<(i128, i32)> {
         None => (amount, 0),
     };
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let digits = format!("{whole}{fraction}");
-    if digits.trim_start_matches(['-', '+']).is_empty() {
+    let (negative, whole) = match whole.as_bytes().first() {
+        Some(b'-') => (true, &whole[1..]),
+        Some(b'+') => (false, &whole[1..]),
+        _ => (false, whole),
+    };
+    if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    let mantissa: i128 = digits.parse().ok()?;
+    // Digit by digit rather than through a joined string: resource quantities are parsed
+    // on every review that checks limits. Negative values accumulate downwards, so that
+    // i128::MIN parses as it would from text.
+    let mut mantissa: i128 = 0;
+    for byte in whole.bytes().chain(fraction.bytes()) {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        let digit = i128::from(byte - b'0');
+        mantissa = mantissa.checked_mul(10)?;
+        mantissa = if negative {
+            mantissa.checked_sub(digit)?
+        } else {
+            mantissa.checked_add(digit)?
+        };
+    }
     Some((mantissa, exponent - fraction.len() as i32))
 }
 
@@ -187,6 +206,27 @@ mod tests {
             run(parse, "10 "),
             Err("units.parse: units.parse: spaces not allowed in resource strings".into())
         );
+    }
+
+    #[test]
+    fn decimals_keep_their_sign_digits_and_exponent() {
+        assert_eq!(decimal("-1.25"), Some((-125, -2)));
+        assert_eq!(decimal("+7"), Some((7, 0)));
+        assert_eq!(decimal("-.5"), Some((-5, -1)));
+        assert_eq!(decimal("3.e2"), Some((3, 2)));
+        assert_eq!(decimal(&i128::MIN.to_string()), Some((i128::MIN, 0)));
+        for bad in [
+            "",
+            ".",
+            "-",
+            "+.",
+            "--5",
+            "1.-5",
+            "1_0",
+            &format!("{}0", i128::MAX),
+        ] {
+            assert_eq!(decimal(bad), None, "{bad}");
+        }
     }
 
     #[test]
