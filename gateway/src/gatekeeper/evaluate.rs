@@ -5,17 +5,26 @@
 //! constraint, in name order. The hook queries a template's constraints in one query, so a
 //! Rego runtime error in any of them becomes one violation per matched constraint of that
 //! template, carrying the error text.
+//!
+//! A review's templates run one after the other on the calling thread. Spreading them over
+//! idle cores (stops 8–14) halved a lone review's wall time but lengthened the tail under
+//! random arrivals: a review waited on a helper that a newly arrived review had taken the
+//! core from. Without it, p99 at half of peak fell from 4.55 to 3.00 ms
+//! (`bench/README-gatekeeper.md`, stop 15).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock};
 
-use rego_runtime::{Engine, Limits, Outcome, PreparedInput, Value};
+use rego_runtime::{
+    Engine, Entrypoint, Error as EngineError, Evaluation, Input, Limits, Outcome, PreparedInput,
+    Value,
+};
 
 use super::constraints::{PreparedConstraint, WEBHOOK_POINT};
 use super::matching;
 use super::review::Review;
-use super::spread::{self, TemplateAnswer, TemplateTask};
 use super::state::{PreparedGatekeeper, TemplateGroup};
+use super::templates::CompiledTemplate;
 
 /// One result: a constraint's message about the reviewed object.
 #[derive(Clone, Debug)]
@@ -53,6 +62,10 @@ pub struct Reviewed {
 /// A constraint that matched, with its actions at the enforcement point.
 type Matched<'a> = (&'a Arc<PreparedConstraint>, &'a [String]);
 
+/// A template's answer: `data.template.violation` per matched constraint, or the first error,
+/// which fails the whole template (the frameworks query all of its constraints at once).
+type TemplateAnswer = Result<Vec<Evaluation>, EngineError>;
+
 /// Reviews `review` at enforcement `point`. `engine` must be the engine the snapshot's
 /// templates were prepared with: it prepares each constraint's input.
 ///
@@ -65,21 +78,6 @@ pub fn review(
     review: &Review,
     point: &str,
     limits: &Limits,
-) -> Result<Reviewed, String> {
-    review_spread(engine, state, review, point, limits, None)
-}
-
-/// [`review`] with `helpers` threads, or as many as idle cores allow when `None`.
-///
-/// # Errors
-/// As [`review`].
-pub fn review_spread(
-    engine: &dyn Engine,
-    state: &PreparedGatekeeper,
-    review: &Review,
-    point: &str,
-    limits: &Limits,
-    helpers: Option<usize>,
 ) -> Result<Reviewed, String> {
     // Most reviews find the constraints evicted since the last: their lines are asked for at
     // once rather than missed one pointer at a time.
@@ -121,20 +119,13 @@ pub fn review_spread(
             plans.push((group, matched));
         }
     }
-    let tasks = plans
-        .iter()
-        .map(|(group, matched)| TemplateTask {
-            template: group.compiled.clone(),
-            inputs: matched
-                .iter()
-                .map(|(constraint, _)| constraint_input(engine, review, constraint))
-                .collect(),
-        })
-        .collect();
-    let answers = spread::run_all(tasks, limits, helpers);
-    // Shaped in template order whatever order they ran in: the first bad `msg` decides the
-    // error, and prints keep their order.
-    for ((_, matched), answer) in plans.iter().zip(answers) {
+    // Shaped in template order: the first bad `msg` decides the error, and prints keep
+    // their order.
+    for (group, matched) in &plans {
+        let inputs = matched
+            .iter()
+            .map(|(constraint, _)| constraint_input(engine, review, constraint));
+        let answer = evaluate_template(&group.compiled, inputs, limits);
         shape(answer, matched, &mut outcome)?;
     }
     outcome.violations.sort_by(|a, b| {
@@ -146,6 +137,27 @@ pub fn review_spread(
         ))
     });
     Ok(outcome)
+}
+
+/// `data.template.violation` for each input in turn, stopping at the first error.
+pub fn evaluate_template(
+    template: &CompiledTemplate,
+    inputs: impl IntoIterator<Item = PreparedInput>,
+    limits: &Limits,
+) -> TemplateAnswer {
+    // Most reviews find the program evicted since the last: its lines are asked for at once
+    // rather than missed one node at a time.
+    template.prepared.warm();
+    inputs
+        .into_iter()
+        .map(|input| {
+            template.prepared.evaluate(
+                Entrypoint::Data(&template.violation_path),
+                Input::Prepared(&input),
+                limits,
+            )
+        })
+        .collect()
 }
 
 /// The input one constraint's `violation` sees: `{review, parameters}`, as the frameworks'
@@ -286,26 +298,18 @@ spec:
     }
 
     fn reviewed(constraints: &[String], object: &str) -> Result<Reviewed, String> {
-        reviewed_with(&[TEMPLATE.to_string()], constraints, object, None)
+        reviewed_with(&[TEMPLATE.to_string()], constraints, object)
     }
 
     fn reviewed_with(
         templates: &[String],
         constraints: &[String],
         object: &str,
-        helpers: Option<usize>,
     ) -> Result<Reviewed, String> {
         let (engine, state) = prepared(templates, constraints);
         let object = Value::from_json(object).expect("json");
         let review = review::from_object(&object, None, false, "Original");
-        review_spread(
-            &engine,
-            &state,
-            &review,
-            WEBHOOK_POINT,
-            &Limits::default(),
-            helpers,
-        )
+        super::review(&engine, &state, &review, WEBHOOK_POINT, &Limits::default())
     }
 
     fn prepared(templates: &[String], constraints: &[String]) -> (RegoEngine, PreparedGatekeeper) {
@@ -384,13 +388,13 @@ spec:
         );
     }
 
+    /// Templates enough that a review's results come from many programs.
+    const MANY: usize = 11;
+
     #[test]
-    fn many_templates_give_the_same_answer_as_one_at_a_time() {
-        // Spread over helper threads or not, the results, their order, and a runtime error
-        // confined to its own template are the same.
-        let count = spread::PARALLEL_MIN_TEMPLATES + 3;
-        let (templates, constraints) = numbered(count);
-        let first = reviewed_with(&templates, &constraints, POD, Some(0)).expect("review");
+    fn many_templates_answer_in_kind_order_with_a_runtime_error_kept_to_its_template() {
+        let (templates, constraints) = numbered(MANY);
+        let first = reviewed_with(&templates, &constraints, POD).expect("review");
         let kinds: Vec<&str> = first
             .violations
             .iter()
@@ -399,7 +403,7 @@ spec:
         let mut sorted = kinds.clone();
         sorted.sort_unstable();
         assert_eq!(kinds, sorted);
-        assert_eq!(first.violations.len(), count);
+        assert_eq!(first.violations.len(), MANY);
         for violation in &first.violations {
             if violation.constraint.kind == "K8sLabel3" {
                 assert!(
@@ -411,32 +415,22 @@ spec:
                 assert_eq!(violation.msg, "missing owner on p");
             }
         }
-        for helpers in [1, 3, 1, 3] {
-            let spread =
-                reviewed_with(&templates, &constraints, POD, Some(helpers)).expect("review");
-            assert_eq!(messages(&spread), messages(&first));
-        }
     }
 
     #[test]
-    fn reviews_at_once_on_many_threads_share_the_helpers_and_agree() {
-        let (templates, constraints) = numbered(spread::PARALLEL_MIN_TEMPLATES + 3);
+    fn reviews_at_once_on_many_threads_agree() {
+        // Every template's pool of evaluators is shared by the threads reviewing at once.
+        let (templates, constraints) = numbered(MANY);
         let (engine, state) = prepared(&templates, &constraints);
         let object = Value::from_json(POD).expect("json");
         let review = review::from_object(&object, None, false, "Original");
         let run = || {
-            let reviewed = review_spread(
-                &engine,
-                &state,
-                &review,
-                WEBHOOK_POINT,
-                &Limits::default(),
-                None,
-            );
+            let reviewed =
+                super::review(&engine, &state, &review, WEBHOOK_POINT, &Limits::default());
             messages(&reviewed.expect("review"))
         };
         let alone = run();
-        assert_eq!(alone.len(), spread::PARALLEL_MIN_TEMPLATES + 3);
+        assert_eq!(alone.len(), MANY);
         std::thread::scope(|scope| {
             let reviewers: Vec<_> = (0..4)
                 .map(|_| scope.spawn(|| (0..10).map(|_| run()).collect::<Vec<_>>()))

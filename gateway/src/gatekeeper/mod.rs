@@ -5,8 +5,7 @@
 //! Domain (no HTTP): [`objects`] reads manifests; [`templates`] and [`rewrite`] turn templates
 //! into compiled Rego; [`constraints`], [`schema`] and [`matching`] validate and match
 //! constraints; [`review`] builds `input.review`; [`inventory`] files `data.inventory`;
-//! [`state`] is the Gatekeeper part of a store snapshot; [`evaluate`] reviews one object, its
-//! templates spread over idle cores by [`spread`];
+//! [`state`] is the Gatekeeper part of a store snapshot; [`evaluate`] reviews one object;
 //! [`audit`], [`verify`] and [`test_command`] run whole sets; [`loader`] watches files;
 //! [`metrics`] keeps Gatekeeper's metric names.
 //! HTTP (translation only): [`api`] lists the routes, [`webhook`] serves `/v1/admit`,
@@ -25,7 +24,6 @@ pub mod objects;
 pub mod review;
 pub mod rewrite;
 pub mod schema;
-pub mod spread;
 pub mod state;
 pub mod templates;
 pub mod test_command;

@@ -1,6 +1,6 @@
 //! Compiled patterns shared by every thread. Policies match the same few patterns over and
-//! over, and evaluations run on whichever thread is free (a review's templates are spread
-//! over short-lived helper threads), so a per-thread cache would recompile on every one.
+//! over, and evaluations run on whichever thread is free (any of the server's workers), so a
+//! per-thread cache would compile each pattern once per thread.
 //! Entries are shared behind an `Arc` rather than cloned: a cloned `Regex` starts a pool of
 //! search caches of its own, and building one costs more than a typical match.
 
