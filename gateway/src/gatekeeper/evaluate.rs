@@ -8,8 +8,8 @@
 //!
 //! A review's templates run one after the other on the calling thread. Spreading them over
 //! idle cores (stops 8–14) halved a lone review's wall time but lengthened the tail under
-//! random arrivals: a review waited on a helper that a newly arrived review had taken the
-//! core from. Without it, p99 at half of peak fell from 4.55 to 3.00 ms
+//! random arrivals (likely: a review waited on a helper whose core a newly arrived review had
+//! taken). Without it, p99 at half of peak fell from 4.55 to 3.00 ms
 //! (`bench/README-gatekeeper.md`, stop 15).
 
 use std::collections::{BTreeMap, BTreeSet};
