@@ -1,6 +1,7 @@
 //! Loads the configured local bundles into the store and keeps them current: a bundle whose
 //! files change (or every bundle, on SIGHUP) is read, validated and activated off the request
 //! path; a bundle that fails keeps its previous version active and the failure is reported.
+//! At start there is no previous version, so [`BundleLoader::load_at_start`] fails instead.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -52,15 +53,29 @@ impl BundleLoader {
         self.sources.iter().map(FileSource::name).collect()
     }
 
-    /// Reads bundles whose files changed since the last call (all of them when `force`) and
-    /// activates the resulting set. Returns true when a new snapshot was activated.
-    pub fn reload(&mut self, app: &App, force: bool) -> bool {
-        let bundles = self.reload_bundles(app, force);
-        let gatekeeper = self.gatekeeper.reload(app, force);
-        bundles || gatekeeper
+    /// Loads everything configured, as `opa run` does at start: all or nothing. Serving with a
+    /// bundle or template missing would answer as if that policy allowed everything.
+    ///
+    /// # Errors
+    /// Every path that failed to load or compile, with its error.
+    pub fn load_at_start(&mut self, app: &App) -> anyhow::Result<()> {
+        let failures = self.reload(app, true).failures;
+        if failures.is_empty() {
+            return Ok(());
+        }
+        anyhow::bail!("load error: {}", failures.join("\n"))
     }
 
-    fn reload_bundles(&mut self, app: &App, force: bool) -> bool {
+    /// Reads bundles whose files changed since the last call (all of them when `force`) and
+    /// activates the resulting set.
+    pub fn reload(&mut self, app: &App, force: bool) -> Reloaded {
+        let mut outcome = self.reload_bundles(app, force);
+        outcome.absorb(self.gatekeeper.reload(app, force));
+        outcome
+    }
+
+    fn reload_bundles(&mut self, app: &App, force: bool) -> Reloaded {
+        let mut outcome = Reloaded::default();
         let mut candidate = self.active.clone();
         let mut changed = Vec::new();
         for (i, source) in self.sources.iter().enumerate() {
@@ -75,19 +90,24 @@ impl BundleLoader {
                     candidate.insert(name.clone(), Arc::new(bundle));
                     changed.push(name);
                 }
-                Err(error) => self.report(app, &name, Err(error.to_string())),
+                Err(error) => {
+                    // Bundle errors name the file they are about.
+                    outcome.failures.push(error.to_string());
+                    self.report(app, &name, Err(error.to_string()));
+                }
             }
         }
         if changed.is_empty() {
-            return false;
+            return outcome;
         }
 
         let bundles: Vec<&Bundle> = candidate.values().map(|b| &**b).collect();
         if let Err(error) = check_overlap(&bundles) {
+            outcome.failures.push(error.to_string());
             for name in &changed {
                 self.report(app, name, Err(error.to_string()));
             }
-            return false;
+            return outcome;
         }
         let set: Vec<Arc<Bundle>> = candidate.values().cloned().collect();
         let activated = app.store.update(|contents| {
@@ -100,26 +120,43 @@ impl BundleLoader {
                 for name in &changed {
                     self.report(app, name, Ok(()));
                 }
-                true
+                outcome.activated = true;
             }
             Err(error) => {
                 for name in &changed {
+                    outcome.failures.push(format!("bundle {name}: {error}"));
                     self.report(app, name, Err(error.to_string()));
                 }
-                false
             }
         }
+        outcome
     }
 
     fn report(&self, app: &App, name: &str, result: Result<(), String>) {
         match &result {
             Ok(()) => tracing::info!(bundle = name, "bundle activated"),
-            Err(error) => {
+            Err(error) if self.active.contains_key(name) => {
                 tracing::error!(bundle = name, error = %error, "bundle load failed; the previous version keeps serving")
             }
+            Err(error) => tracing::error!(bundle = name, error = %error, "bundle load failed"),
         }
         app.metrics.observe_bundle_load(name, result.is_ok());
         app.bundles.record(name, result);
+    }
+}
+
+/// What one reload did: whether a new snapshot went live, and what could not be loaded.
+#[derive(Debug, Default)]
+pub struct Reloaded {
+    pub activated: bool,
+    /// One line per failure, naming the path or object and the error.
+    pub failures: Vec<String>,
+}
+
+impl Reloaded {
+    pub fn absorb(&mut self, other: Reloaded) {
+        self.activated |= other.activated;
+        self.failures.extend(other.failures);
     }
 }
 

@@ -54,15 +54,26 @@ pub struct TestArgs {
     pub deny_only: bool,
 }
 
-/// Flags of `gateway run`, named as `opa run` names them where OPA has them.
+/// Flags of `gateway run`, named as `opa run` names them where OPA has them, so that
+/// `gateway run -s -b DIR -a :8181` works as `opa run` does.
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
-    /// Address to listen on.
+    /// Bundles to serve, as `opa run -s -b PATH...` takes them: `.tar.gz` archives or
+    /// directories; a lone `.rego`, `.json` or `.yaml` file is served as a bundle of that file.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Address to listen on; `:8181` is every interface, as in OPA.
     #[arg(short = 'a', long, default_value = crate::config::DEFAULT_ADDR)]
     pub addr: String,
     /// A bundle to serve: a `.tar.gz` archive or a directory. Repeatable.
     #[arg(short = 'b', long = "bundle", value_name = "PATH")]
     pub bundles: Vec<PathBuf>,
+    /// Accepted for `opa run -s`: the gateway always runs as a server.
+    #[arg(short = 's', long)]
+    pub server: bool,
+    /// Accepted for `opa run -w`: bundles and Gatekeeper files are always watched.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
     /// Parse modules without a declared version as Rego v0.
     #[arg(long)]
     pub v0_compatible: bool,
@@ -76,7 +87,7 @@ pub struct RunArgs {
     #[arg(short = 'c', long)]
     pub config_file: Option<PathBuf>,
     /// Override a configuration value, e.g. `default_decision=/authz/allow`. Repeatable.
-    #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
     /// TLS certificate (PEM); with the key, the server speaks HTTPS.
     #[arg(long)]

@@ -14,6 +14,7 @@ use rego_runtime::rego::DEFAULT_DECISION_CACHE_ENTRIES;
 use serde_json::Value as Json;
 
 use crate::cli::{LogFormat, LogLevel, RunArgs};
+use crate::go_duration;
 use crate::http::BodyLimits;
 
 pub const DEFAULT_ADDR: &str = "0.0.0.0:8181";
@@ -95,7 +96,7 @@ impl Config {
         };
         let evaluation_timeout = match lookup(&tree, "evaluation_timeout") {
             None => DEFAULT_EVALUATION_TIMEOUT,
-            Some(Json::String(text)) => parse_duration(text)?,
+            Some(Json::String(text)) => positive_duration("evaluation_timeout", text)?,
             Some(other) => bail!("evaluation_timeout must be a duration like \"5s\", got {other}"),
         };
         let decision_cache_entries = match lookup(&tree, "decision_cache.max_entries") {
@@ -122,8 +123,8 @@ impl Config {
         };
 
         Ok(Config {
-            addr: args.addr.clone(),
-            bundles: args.bundles.clone(),
+            addr: listen_address(&args.addr),
+            bundles: args.bundles.iter().chain(&args.paths).cloned().collect(),
             default_rego_version: if args.v0_compatible {
                 RegoVersion::V0
             } else {
@@ -185,26 +186,21 @@ fn size(tree: &Json, key: &str, default: usize) -> anyhow::Result<usize> {
     }
 }
 
-/// Parses `500ms`, `5s`, `2m`.
-pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number
-        .parse()
-        .with_context(|| format!("invalid duration {text:?}"))?;
-    let seconds = match unit {
-        "ms" => number / 1000.0,
-        "s" | "" => number,
-        "m" => number * 60.0,
-        _ => bail!("invalid duration {text:?}: unit must be ms, s or m"),
-    };
-    if !(seconds > 0.0 && seconds.is_finite()) {
-        bail!("invalid duration {text:?}: must be positive");
+/// A duration setting, in Go's syntax as OPA's configuration takes it; zero is refused.
+fn positive_duration(key: &str, text: &str) -> anyhow::Result<Duration> {
+    match go_duration::parse(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => bail!("{key} must be longer than zero, got {text:?}"),
+        Err(error) => bail!("{key}: {error} (a duration is written like 500ms, 5s or 1m30s)"),
     }
-    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// OPA's `--addr :8181` means every interface, as Go's `net.Listen` reads it.
+fn listen_address(addr: &str) -> String {
+    match addr.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => addr.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -261,5 +257,26 @@ mod tests {
                 .contains("compiled_evaluator must be true or false")
         );
         assert!(config(&["--tls-cert-file", "x.pem"]).is_err());
+        let error = config(&["--set", "evaluation_timeout=abc"]).expect_err("bad duration");
+        assert_eq!(
+            error.to_string(),
+            "evaluation_timeout: time: invalid duration \"abc\" (a duration is written like 500ms, 5s or 1m30s)"
+        );
+        let error = config(&["--set", "evaluation_timeout=0s"]).expect_err("zero");
+        assert!(error.to_string().contains("longer than zero"), "{error}");
+    }
+
+    #[test]
+    fn opa_addresses_and_durations_are_understood() {
+        assert_eq!(
+            config(&["--addr", ":8282"]).expect("addr").addr,
+            "0.0.0.0:8282"
+        );
+        assert_eq!(
+            config(&["-a", "127.0.0.1:1"]).expect("addr").addr,
+            "127.0.0.1:1"
+        );
+        let config = config(&["--set", "evaluation_timeout=1m30s"]).expect("duration");
+        assert_eq!(config.evaluation_timeout, Duration::from_secs(90));
     }
 }

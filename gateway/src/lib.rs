@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod gatekeeper;
+pub mod go_duration;
 pub mod go_json;
 pub mod http;
 pub mod logging;
@@ -39,13 +40,11 @@ use config::Config;
 use metrics::Metrics;
 use store::Store;
 
-/// Builds the shared state and activates the configured bundles once.
-///
-/// A bundle that fails to load is reported and left inactive (`/health?bundles` says so);
-/// the loader keeps retrying it when its files change.
+/// Builds the shared state and activates everything configured (bundles, Gatekeeper objects,
+/// inventory), all or nothing as `opa run` starts.
 ///
 /// # Errors
-/// Only if the engine cannot start.
+/// A configured path that does not load and compile, or an engine that cannot start.
 pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
     let engine = RegoEngine::new(config.decision_cache_entries)
         .with_compiled_evaluator(config.compiled_evaluator);
@@ -64,7 +63,7 @@ pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
         gatekeeper,
     });
     app.bundles.expect(loader.names());
-    loader.reload(&app, true);
+    loader.load_at_start(&app)?;
     app.gatekeeper
         .metrics
         .observe_state(&app.store.snapshot().gatekeeper);

@@ -74,11 +74,14 @@ fn run(args: &RunArgs) -> anyhow::Result<()> {
         let terminate =
             signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
-        let listener = tokio::net::TcpListener::bind(&config.addr)
-            .await
-            .with_context(|| format!("listening on {}", config.addr))?;
+        let addr = config.addr.clone();
         let watch_interval = config.watch_interval;
+        // Everything configured loads before the port opens: a server that listened without
+        // its policies would answer as if there were none.
         let (app, loader) = gateway::build_app(config)?;
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
         tracing::info!(addr = %listener.local_addr()?, "server started");
 
         let reload_all = Arc::new(AtomicBool::new(false));

@@ -1,6 +1,7 @@
 //! `--gatekeeper` and `--inventory` files: read at start, and again whenever their
 //! fingerprint changes or on SIGHUP, through the bundle watcher. A path that cannot be read
-//! keeps what it loaded last; objects that load but fail their checks show in status.
+//! keeps what it loaded last; objects that load but fail their checks show in status. Every
+//! failure is also returned, so that start-up can refuse to serve without them.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,7 @@ use rego_runtime::Value;
 
 use super::objects;
 use crate::app::App;
+use crate::bundle_loader::Reloaded;
 
 /// The configured Gatekeeper paths and what was last seen of them.
 #[derive(Default)]
@@ -30,9 +32,9 @@ impl GatekeeperLoader {
         }
     }
 
-    /// Re-reads the paths that changed (all when `force`); true when a snapshot was activated.
-    pub fn reload(&mut self, app: &App, force: bool) -> bool {
-        let mut activated = false;
+    /// Re-reads the paths that changed (all when `force`).
+    pub fn reload(&mut self, app: &App, force: bool) -> Reloaded {
+        let mut outcome = Reloaded::default();
         let prints: Vec<Fingerprint> = self.manifests.iter().map(FileSource::fingerprint).collect();
         if !self.manifests.is_empty() && (force || self.manifest_prints.as_ref() != Some(&prints)) {
             self.manifest_prints = Some(prints);
@@ -48,21 +50,25 @@ impl GatekeeperLoader {
                             for object in ignored {
                                 tracing::warn!(object = %object, "not a ConstraintTemplate or Constraint; ignored");
                             }
-                            activated = true;
+                            outcome.activated = true;
                             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                             tracing::info!(
                                 elapsed_ms,
                                 "Gatekeeper objects read, compiled and activated"
                             );
-                            report(app);
+                            outcome.failures.extend(report(app));
                         }
                         Err(error) => {
-                            tracing::error!(error = %error, "Gatekeeper objects not activated")
+                            tracing::error!(error = %error, "Gatekeeper objects not activated");
+                            outcome
+                                .failures
+                                .push(format!("Gatekeeper objects: {error}"));
                         }
                     }
                 }
                 Err(error) => {
-                    tracing::error!(error = %error, "reading Gatekeeper objects failed; the previous ones keep serving")
+                    tracing::error!(error = %error, "reading Gatekeeper objects failed; the previous ones keep serving");
+                    outcome.failures.push(error);
                 }
             }
         }
@@ -80,19 +86,21 @@ impl GatekeeperLoader {
                     match updated {
                         Ok(()) => {
                             tracing::info!(objects = count, "inventory loaded");
-                            activated = true;
+                            outcome.activated = true;
                         }
                         Err(error) => {
-                            tracing::error!(error = %error, "inventory not loaded; the previous one keeps serving")
+                            tracing::error!(error = %error, "inventory not loaded; the previous one keeps serving");
+                            outcome.failures.push(format!("inventory: {error}"));
                         }
                     }
                 }
                 Err(error) => {
-                    tracing::error!(error = %error, "reading inventory files failed; the previous inventory keeps serving")
+                    tracing::error!(error = %error, "reading inventory files failed; the previous inventory keeps serving");
+                    outcome.failures.push(error);
                 }
             }
         }
-        activated
+        outcome
     }
 }
 
@@ -104,22 +112,30 @@ fn read_all(sources: &[FileSource]) -> Result<Vec<Value>, String> {
     Ok(out)
 }
 
-/// Logs each template and constraint that cannot enforce, and refreshes the gauges.
-fn report(app: &App) {
+/// Logs each template and constraint that cannot enforce, refreshes the gauges, and returns
+/// one line per object that cannot enforce.
+fn report(app: &App) -> Vec<String> {
+    let mut failures = Vec::new();
     let snapshot = app.store.snapshot();
     let state = &snapshot.gatekeeper;
     for template in state.templates.values() {
         match template.problem() {
             None => tracing::info!(template = %template.name, "ConstraintTemplate active"),
             Some(problem) => {
-                tracing::error!(template = %template.name, code = problem.code, error = %problem.message, "ConstraintTemplate has errors")
+                tracing::error!(template = %template.name, code = problem.code, error = %problem.message, "ConstraintTemplate has errors");
+                failures.push(format!(
+                    "ConstraintTemplate {}: {}: {}",
+                    template.name, problem.code, problem.message
+                ));
             }
         }
     }
     for constraint in state.constraints.values() {
         if let Err(error) = &constraint.prepared {
             tracing::error!(kind = %constraint.kind, constraint = %constraint.name, error = %error, "Constraint has errors");
+            failures.push(format!("{} {}: {error}", constraint.kind, constraint.name));
         }
     }
     app.gatekeeper.metrics.observe_state(state);
+    failures
 }

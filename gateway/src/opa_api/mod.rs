@@ -78,7 +78,7 @@ fn config_response(app: &App, parts: &Parts) -> Response {
                 "max_length": config.body_limits.max_bytes,
                 "gzip": {"max_length": config.body_limits.max_gzip_bytes},
             }},
-            "evaluation_timeout": format!("{}ms", config.evaluation_timeout.as_millis()),
+            "evaluation_timeout": crate::go_duration::format(config.evaluation_timeout),
         }),
     };
     let pretty = Query::parse(parts.uri.query()).flag("pretty");

@@ -323,3 +323,21 @@ fn gateway_test_matches_gator_test() {
         }
     }
 }
+
+#[test]
+fn the_readme_suite_example_passes_on_gateway_and_gator() {
+    let root = repo_root();
+    let ours = run(&gateway(), &["verify", "examples/gatekeeper"], &root);
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stdout)
+    );
+    let Some(gator) = require_gator() else { return };
+    let theirs = run(&gator, &["verify", "examples/gatekeeper"], &root);
+    assert!(
+        theirs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&theirs.stdout)
+    );
+}

@@ -8,4 +8,5 @@ mod differential;
 mod gatekeeper;
 mod gatekeeper_conformance;
 mod opa_api;
+mod startup;
 mod support;

@@ -146,41 +146,34 @@ fn changed_bundles_are_reloaded_and_broken_ones_keep_the_old_snapshot() {
 }
 
 #[test]
-fn a_bundle_that_never_loads_fails_bundle_health() {
+fn a_bundle_that_does_not_load_stops_start_up() {
     let dir = TempDir::new("bad-bundle");
     write(&dir.path().join("data.json"), "[1, 2]");
-    let gateway = Gateway::start(&["--bundle", &dir.path().to_string_lossy()]);
-    let reply = gateway.send("GET", "/health?bundles", "");
-    assert_eq!(reply.status, 500);
-    assert_eq!(
-        reply.text(),
-        "{\"error\":\"one or more bundles are not activated\"}\n"
-    );
-    assert_eq!(gateway.send("GET", "/health", "").status, 200);
+    let error = Gateway::try_start(&["--bundle", &dir.path().to_string_lossy()])
+        .err()
+        .expect("start-up must fail");
+    let message = format!("{error:#}");
+    assert!(message.starts_with("load error: "), "{message}");
+    assert!(message.contains("data.json"), "{message}");
 }
 
 #[test]
 fn overlapping_bundles_are_refused_together() {
     let first = bundle_dir("a");
     let second = bundle_dir("b");
-    let gateway = Gateway::start(&[
+    let error = Gateway::try_start(&[
         "--bundle",
         &first.path().to_string_lossy(),
         "--bundle",
         &second.path().to_string_lossy(),
-    ]);
-    let errors: Vec<String> = gateway
-        .app
-        .bundles
-        .states()
-        .values()
-        .filter_map(|s| s.last_error.clone())
-        .collect();
+    ])
+    .err()
+    .expect("overlapping bundles must not start");
     assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("detected overlapping roots in manifests for these bundles")),
-        "{errors:?}"
+        error
+            .to_string()
+            .contains("detected overlapping roots in manifests for these bundles"),
+        "{error:#}"
     );
 }
 

@@ -31,13 +31,18 @@ pub struct Gateway {
 impl Gateway {
     /// Starts `gateway run <args>` (without the watcher thread; tests reload explicitly).
     pub fn start(args: &[&str]) -> Gateway {
+        Gateway::try_start(args).expect("the gateway starts")
+    }
+
+    /// Like [`Gateway::start`], or the error that stops `gateway run` before it listens.
+    pub fn try_start(args: &[&str]) -> anyhow::Result<Gateway> {
         let cli = Cli::try_parse_from(["gateway", "run"].iter().chain(args.iter()).copied())
             .expect("valid arguments");
         let GatewayCommand::Run(run) = cli.command else {
             panic!("`gateway run` arguments expected");
         };
         let config = Config::from_args(&run).expect("valid config");
-        let (app, loader) = gateway::build_app(config).expect("app");
+        let (app, loader) = gateway::build_app(config)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (bound_tx, bound_rx) = std::sync::mpsc::channel();
         let server_app = app.clone();
@@ -64,13 +69,13 @@ impl Gateway {
             });
         });
         let addr = bound_rx.recv().expect("server address");
-        Gateway {
+        Ok(Gateway {
             target: Target::Tcp(addr),
             app,
             loader: std::sync::Mutex::new(loader),
             stop: Some(stop),
             thread: Some(thread),
-        }
+        })
     }
 
     /// Like [`Gateway::start`], and every configured bundle must have activated.
@@ -90,7 +95,11 @@ impl Gateway {
 
     /// Re-reads changed bundles now; true when a new snapshot was activated.
     pub fn reload_bundles(&self) -> bool {
-        self.loader.lock().expect("loader").reload(&self.app, false)
+        self.loader
+            .lock()
+            .expect("loader")
+            .reload(&self.app, false)
+            .activated
     }
 }
 
