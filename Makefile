@@ -61,6 +61,8 @@ conformance:
 	  --known-failures conformance/known-failures.yaml \
 	  --gatekeeper 'conformance/gatekeeper/...' conformance/cases \
 	  | tee -a /dev/stderr | scripts/readme-section.sh conformance-table
+	set -o pipefail; scripts/opa-suite.sh target/debug/gateway \
+	  | tee -a /dev/stderr | scripts/readme-section.sh opa-suite
 
 bench: tools build
 	set -o pipefail; ./bench/run.sh | tee -a /dev/stderr | scripts/readme-section.sh bench
