@@ -22,7 +22,7 @@ pub enum Command {
     Test(TestArgs),
     /// Run OPA's test-case YAML (and Gatekeeper suites) and print the conformance table.
     Conformance(crate::commands::conformance::ConformanceArgs),
-    /// List OPA's builtins: available in the engine, and how many corpus cases use each.
+    /// List OPA's builtins: available in the engine, and how many cases of a corpus use each.
     Builtins(crate::commands::builtins::BuiltinsArgs),
 }
 
