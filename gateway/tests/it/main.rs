@@ -8,5 +8,6 @@ mod compiled_evaluator;
 mod differential;
 mod gatekeeper;
 mod gatekeeper_conformance;
+mod gator_output;
 mod opa_api;
 mod support;
