@@ -1,6 +1,7 @@
 //! The gateway's integration tests: real HTTP against a gateway started in-process, and
 //! differential runs against real OPA.
 
+mod broken_pipe;
 mod builtins;
 mod cli;
 mod client;
