@@ -77,8 +77,8 @@ fn go_float(f: f64) -> String {
     }
 }
 
-/// go-yaml's map key order: letters before other characters unless after a digit, runs of
-/// digits compared as numbers.
+/// go-yaml's map key order: other characters before letters (letters first right after a
+/// digit), runs of digits compared as numbers.
 pub fn key_order(a: &str, b: &str) -> Ordering {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
