@@ -22,7 +22,7 @@ pub enum Command {
     Test(TestArgs),
     /// Run OPA's test-case YAML (and Gatekeeper suites) and print the conformance table.
     Conformance(crate::commands::conformance::ConformanceArgs),
-    /// List OPA's builtins: available in the engine, and how many corpus cases use each.
+    /// List OPA's builtins: available in the engine, and how many cases of a corpus use each.
     Builtins(crate::commands::builtins::BuiltinsArgs),
 }
 
@@ -46,9 +46,9 @@ pub struct TestArgs {
     /// A file or directory of templates, constraints and objects. Repeatable.
     #[arg(short = 'f', long = "filename", value_name = "PATH", required = true)]
     pub filenames: Vec<std::path::PathBuf>,
-    /// Output format: `json`, or human-readable when absent.
-    #[arg(short = 'o', long = "output", default_value = "")]
-    pub output: String,
+    /// Output format; human-readable when absent.
+    #[arg(short = 'o', long = "output", value_enum, ignore_case = true)]
+    pub output: Option<crate::gatekeeper::test_command::Output>,
     /// Only show results of constraints that deny.
     #[arg(long)]
     pub deny_only: bool,

@@ -6,6 +6,7 @@
 //! - [`opa_api`]: OPA's REST API.
 //! - [`gatekeeper`]: Gatekeeper's templates, constraints, webhook, audit, `verify`, `test`.
 //! - [`server`], [`http`], [`tls`]: HTTP serving; [`metrics`], [`logging`]: observability.
+//! - [`stdout`]: command reports, cut short quietly when the reader goes away.
 
 pub mod app;
 pub mod bundle_loader;
@@ -20,6 +21,7 @@ pub mod logging;
 pub mod metrics;
 pub mod opa_api;
 pub mod server;
+pub mod stdout;
 pub mod store;
 pub mod tls;
 

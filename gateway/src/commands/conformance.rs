@@ -122,12 +122,12 @@ fn run(args: &ConformanceArgs) -> anyhow::Result<bool> {
     match args.format {
         Format::Text => {
             if args.show_failures {
-                print!("{}", report.failures(&replay));
+                crate::stdout::print(&report.failures(&replay))?;
             }
-            print!("{}", report.text());
+            crate::stdout::print(&report.text())?;
         }
-        Format::Json => println!("{}", report.json()),
-        Format::Junit => print!("{}", report.junit()),
+        Format::Json => crate::stdout::print(&format!("{}\n", report.json()))?,
+        Format::Junit => crate::stdout::print(&report.junit())?,
     }
     Ok(report.passed())
 }

@@ -1,12 +1,16 @@
 //! `gateway test`: gator test's review of manifests. Every template, then every constraint is
 //! added, every object is filed in the inventory, then every object is reviewed at
-//! `gator.gatekeeper.sh`; results print as gator prints them (human or `-o json`).
+//! `gator.gatekeeper.sh`; results print as gator prints them (human, `-o json` or `-o yaml`).
+
+mod go_float;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rego_runtime::rego::RegoEngine;
 use rego_runtime::{Limits, Value};
+use yaml::{Node, Numbers};
 
 use super::constraints::{self, GATOR_POINT};
 use super::evaluate::{self, Violation};
@@ -14,6 +18,13 @@ use super::objects;
 use super::review;
 use super::state::{GatekeeperContents, Origin, PreparedGatekeeper, Refusal};
 use super::templates;
+
+/// The formats of `gateway test -o`, as gator names them; without `-o`, gator's human lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    Json,
+    Yaml,
+}
 
 /// What gator test found: each result and the object it is about.
 pub struct Finding {
@@ -204,12 +215,12 @@ pub fn json(findings: &[Finding]) -> String {
             if let Some(details) = &v.details {
                 result.insert(
                     "metadata".into(),
-                    serde_json::json!({ "details": serde_json::Value::from(details) }),
+                    serde_json::json!({ "details": unstructured(serde_json::Value::from(details)) }),
                 );
             }
             result.insert(
                 "constraint".into(),
-                serde_json::Value::from(&v.constraint.object),
+                unstructured(serde_json::Value::from(&v.constraint.object)),
             );
             if !v.enforcement_action.is_empty() {
                 result.insert(
@@ -220,7 +231,10 @@ pub fn json(findings: &[Finding]) -> String {
             if !v.scoped_actions.is_empty() {
                 result.insert("scopedActions".into(), v.scoped_actions.clone().into());
             }
-            result.insert("violatingObject".into(), serde_json::Value::from(&f.object));
+            result.insert(
+                "violatingObject".into(),
+                unstructured(serde_json::Value::from(&f.object)),
+            );
             result.insert("trace".into(), serde_json::Value::Null);
             serde_json::Value::Object(result)
         })
@@ -232,6 +246,60 @@ pub fn json(findings: &[Finding]) -> String {
         return "null".to_string();
     }
     go_escape(&String::from_utf8_lossy(&out))
+}
+
+/// gator's `-o yaml`: its results through JSON and back, then go-yaml's encoder. The first
+/// result is in block style, the others in flow style: the `flow` option of gator's `trace`
+/// field stays set after the null it was meant for, into the next result.
+pub fn yaml(findings: &[Finding]) -> String {
+    let items = findings
+        .iter()
+        .enumerate()
+        .map(|(index, finding)| yaml_result(finding, index > 0))
+        .collect();
+    yaml::document(&Node::Seq(items))
+}
+
+/// One `YamlGatorResult`: the embedded `types.Result` under its lowercased field names (the
+/// encoder reads no JSON tags), the violating object, the trace.
+fn yaml_result(finding: &Finding, flow: bool) -> Node {
+    let v = &finding.violation;
+    let entry = |key: &str, node: Node| (key.to_string(), node);
+    let block = |entries: Vec<(String, Node)>| Node::Map {
+        entries,
+        flow: false,
+    };
+    // Plain maps come back from JSON with float64 numbers, `Unstructured` with int64 ones.
+    let metadata = v.details.iter().map(|details| {
+        entry(
+            "details",
+            Node::from_json(&serde_json::Value::from(details), Numbers::Float64),
+        )
+    });
+    let constraint = Node::from_json(
+        &serde_json::Value::from(&v.constraint.object),
+        Numbers::Int64,
+    );
+    let result = block(vec![
+        entry("target", Node::Str(templates::TARGET.to_string())),
+        entry("msg", Node::Str(v.msg.clone())),
+        entry("metadata", block(metadata.collect())),
+        entry("constraint", block(vec![entry("object", constraint)])),
+        entry("enforcementaction", Node::Str(v.enforcement_action.clone())),
+        entry(
+            "scopedenforcementactions",
+            Node::Seq(v.scoped_actions.iter().cloned().map(Node::Str).collect()),
+        ),
+    ]);
+    let object = Node::from_json(&serde_json::Value::from(&finding.object), Numbers::Float64);
+    Node::Map {
+        entries: vec![
+            entry("result", result),
+            entry("violatingObject", object),
+            entry("trace", Node::Plain("null".to_string())),
+        ],
+        flow,
+    }
 }
 
 /// The top level keeps gator's field order (`target`, `msg`, `metadata`, ...); maps inside
@@ -261,10 +329,49 @@ impl serde::Serialize for OrderedResult<'_> {
         let mut out = serializer.serialize_map(Some(map.len()))?;
         for key in ORDER {
             if let Some(value) = map.get(key) {
-                out.serialize_entry(key, value)?;
+                out.serialize_entry(key, &GoFloats(value))?;
             }
         }
         out.end()
+    }
+}
+
+/// Numbers as gator holds those of its objects, and hands to and gets back from OPA:
+/// integers within int64, float64 beyond (12345678901234567890 prints as
+/// 12345678901234567000).
+fn unstructured(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Json::Number(n) if n.as_i64().is_none() && n.is_u64() => {
+            n.as_f64().map_or(Json::Null, Json::from)
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(unstructured).collect()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(key, value)| (key, unstructured(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A value whose floats are written as Go's `encoding/json` writes them.
+struct GoFloats<'a>(&'a serde_json::Value);
+
+impl serde::Serialize for GoFloats<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde_json::Value as Json;
+        match self.0 {
+            Json::Number(n) if n.is_f64() => {
+                let text = go_float::json(n.as_f64().unwrap_or_default());
+                serde_json::value::RawValue::from_string(text)
+                    .map_err(serde::ser::Error::custom)?
+                    .serialize(serializer)
+            }
+            Json::Array(items) => serializer.collect_seq(items.iter().map(GoFloats)),
+            Json::Object(map) => serializer.collect_map(map.iter().map(|(k, v)| (k, GoFloats(v)))),
+            other => other.serialize(serializer),
+        }
     }
 }
 
@@ -320,9 +427,14 @@ pub fn main(args: &crate::cli::TestArgs) -> ExitCode {
         .into_iter()
         .filter(|f| !args.deny_only || denies(f))
         .collect();
-    match args.output.to_ascii_lowercase().as_str() {
-        "json" => print!("{}", json(&shown)),
-        _ => print!("{}", human(&shown)),
+    let report = match args.output {
+        Some(Output::Json) => json(&shown),
+        Some(Output::Yaml) => yaml(&shown),
+        None => human(&shown),
+    };
+    if let Err(error) = crate::stdout::print(&report) {
+        eprintln!("writing the results: {error}");
+        return ExitCode::FAILURE;
     }
     if deny {
         ExitCode::FAILURE

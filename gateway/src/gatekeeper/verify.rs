@@ -763,7 +763,10 @@ pub fn main(args: &crate::cli::VerifyArgs) -> std::process::ExitCode {
     match outcome {
         Ok((passed, out)) => {
             // gator prints the report with Println: one more newline at the end.
-            println!("{out}");
+            if let Err(error) = crate::stdout::print(&format!("{out}\n")) {
+                eprintln!("Error: {error}");
+                return std::process::ExitCode::FAILURE;
+            }
             if passed {
                 std::process::ExitCode::SUCCESS
             } else {
