@@ -63,7 +63,7 @@ pub struct RunArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Address to listen on; `:8181` is every interface, as in OPA.
-    #[arg(short = 'a', long, default_value = crate::config::DEFAULT_ADDR)]
+    #[arg(short = 'a', long, default_value = ":8181")]
     pub addr: String,
     /// A bundle to serve: a `.tar.gz` archive or a directory. Repeatable.
     #[arg(short = 'b', long = "bundle", value_name = "PATH")]

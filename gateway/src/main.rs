@@ -61,6 +61,9 @@ fn on_evaluation_stack(command: impl FnOnce() -> ExitCode + Send + 'static) -> E
 fn run(args: &RunArgs) -> anyhow::Result<()> {
     let config = Config::from_args(args)?;
     logging::init(config.log_level, config.log_format);
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Requests are evaluated on the runtime's threads.

@@ -166,7 +166,7 @@ fn bad_flags_are_refused_with_a_message() {
         ),
         (
             vec!["run", "--set", "compiled_evaluator=maybe"],
-            "compiled_evaluator must be true or false",
+            "compiled_evaluator: invalid type: string \"maybe\", expected a boolean",
         ),
         (
             vec!["run", "--addr", "256.0.0.1:1"],

@@ -212,3 +212,50 @@ fn a_misspelt_flag_gets_clap_s_suggestion() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--bundle"), "{stderr}");
 }
+
+#[test]
+fn config_keys_the_gateway_does_not_read_are_warned_about_at_start() {
+    let dir = TempDir::new("config-warnings");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "services:\n  acme:\n    url: https://example.com\n\
+         decision_logs:\n  console: true\n\
+         evalution_timeout: 2s\n\
+         default_decision: /app/allow\n",
+    )
+    .expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["run", "--addr", "127.0.0.1:0", "--log-format", "json", "-c"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start gateway");
+    let mut warnings = Vec::new();
+    for line in BufReader::new(child.stderr.take().expect("stderr")).lines() {
+        let line = line.expect("log line");
+        let entry: serde_json::Value = serde_json::from_str(&line).expect("json log line");
+        if entry["fields"]["message"] == "server started" {
+            break;
+        }
+        if entry["level"] == "WARN" {
+            warnings.push(
+                entry["fields"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            );
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        warnings,
+        [
+            "config key decision_logs: an OPA setting the gateway does not implement yet; ignored",
+            "unknown config key evalution_timeout; ignored (did you mean evaluation_timeout?)",
+            "config key services: an OPA setting the gateway does not implement yet; ignored",
+        ]
+    );
+}

@@ -2,7 +2,10 @@
 //!
 //! Config keys follow OPA's where OPA has them (`default_decision`,
 //! `server.decoding.max_length`, `server.decoding.gzip.max_length`); `--set key=value`
-//! overrides the file.
+//! overrides the file. The merged tree is read into typed structs once ([`file`]), then
+//! validated here.
+
+mod file;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,7 +20,6 @@ use crate::cli::{LogFormat, LogLevel, RunArgs};
 use crate::go_duration;
 use crate::http::BodyLimits;
 
-pub const DEFAULT_ADDR: &str = "0.0.0.0:8181";
 /// OPA's default decision for `POST /`.
 pub const DEFAULT_DECISION: &str = "/system/main";
 /// OPA's `server.decoding.max_length` default: 256 MiB.
@@ -50,6 +52,8 @@ pub struct Config {
     /// Whether the Rego engine runs policies on its compiled evaluator where it can (on by
     /// default; off, regorus evaluates everything).
     pub compiled_evaluator: bool,
+    /// One line per config key the gateway did not read, logged at start.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -89,35 +93,29 @@ impl Config {
             _ => bail!("--tls-cert-file and --tls-private-key-file must be given together"),
         };
 
-        let default_decision = match lookup(&tree, "default_decision") {
+        let (file, warnings) = file::read(tree)?;
+        let default_decision = match file.default_decision {
             None => DEFAULT_DECISION.to_string(),
-            Some(Json::String(path)) => format!("/{}", path.trim_matches('/').replace('.', "/")),
-            Some(other) => bail!("default_decision must be a string, got {other}"),
+            Some(path) => format!("/{}", path.trim_matches('/').replace('.', "/")),
         };
-        let evaluation_timeout = match lookup(&tree, "evaluation_timeout") {
+        let evaluation_timeout = match &file.evaluation_timeout {
             None => DEFAULT_EVALUATION_TIMEOUT,
-            Some(Json::String(text)) => positive_duration("evaluation_timeout", text)?,
-            Some(other) => bail!("evaluation_timeout must be a duration like \"5s\", got {other}"),
+            Some(text) => positive_duration("evaluation_timeout", text)?,
         };
-        let decision_cache_entries = match lookup(&tree, "decision_cache.max_entries") {
+        let decision_cache_entries = match file.decision_cache.max_entries {
             None => DEFAULT_DECISION_CACHE_ENTRIES,
-            Some(value) => value
-                .as_u64()
-                .and_then(|n| usize::try_from(n).ok())
-                .with_context(|| {
-                    format!("decision_cache.max_entries must be a number of entries, got {value}")
-                })?,
-        };
-        let compiled_evaluator = match lookup(&tree, "compiled_evaluator") {
-            None => true,
-            Some(Json::Bool(on)) => *on,
-            Some(other) => bail!("compiled_evaluator must be true or false, got {other}"),
+            Some(n) => usize::try_from(n)
+                .with_context(|| format!("decision_cache.max_entries: {n} is too large"))?,
         };
         let body_limits = BodyLimits {
-            max_bytes: size(&tree, "server.decoding.max_length", DEFAULT_MAX_BODY_BYTES)?,
+            max_bytes: size(
+                "server.decoding.max_length",
+                file.server.decoding.max_length,
+                DEFAULT_MAX_BODY_BYTES,
+            )?,
             max_gzip_bytes: size(
-                &tree,
                 "server.decoding.gzip.max_length",
+                file.server.decoding.gzip.max_length,
                 DEFAULT_MAX_GZIP_BYTES,
             )?,
         };
@@ -140,13 +138,10 @@ impl Config {
             gatekeeper: args.gatekeeper.clone(),
             inventory: args.inventory.clone(),
             decision_cache_entries,
-            compiled_evaluator,
+            compiled_evaluator: file.compiled_evaluator.unwrap_or(true),
+            warnings,
         })
     }
-}
-
-fn lookup<'a>(tree: &'a Json, dotted: &str) -> Option<&'a Json> {
-    dotted.split('.').try_fold(tree, |node, key| node.get(key))
 }
 
 fn set_path(tree: &mut Json, dotted: &str, value: Json) -> anyhow::Result<()> {
@@ -175,14 +170,13 @@ fn parse_scalar(text: &str) -> Json {
         .unwrap_or_else(|| Json::String(text.to_string()))
 }
 
-fn size(tree: &Json, key: &str, default: usize) -> anyhow::Result<usize> {
-    match lookup(tree, key) {
+fn size(key: &str, value: Option<u64>, default: usize) -> anyhow::Result<usize> {
+    match value {
         None => Ok(default),
-        Some(value) => value
-            .as_u64()
+        Some(n) => usize::try_from(n)
+            .ok()
             .filter(|n| *n > 0)
-            .and_then(|n| usize::try_from(n).ok())
-            .with_context(|| format!("{key} must be a positive number of bytes, got {value}")),
+            .with_context(|| format!("{key} must be a positive number of bytes, got {n}")),
     }
 }
 
@@ -250,11 +244,16 @@ mod tests {
     fn bad_values_are_named() {
         let error = config(&["--set", "server.decoding.max_length=lots"]).expect_err("bad size");
         assert!(error.to_string().contains("server.decoding.max_length"));
-        let error = config(&["--set", "compiled_evaluator=sometimes"]).expect_err("bad switch");
+        let error = config(&["--set", "server.decoding.max_length=0"]).expect_err("zero size");
         assert!(
             error
                 .to_string()
-                .contains("compiled_evaluator must be true or false")
+                .contains("must be a positive number of bytes")
+        );
+        let error = config(&["--set", "compiled_evaluator=sometimes"]).expect_err("bad switch");
+        assert_eq!(
+            error.to_string(),
+            "compiled_evaluator: invalid type: string \"sometimes\", expected a boolean"
         );
         assert!(config(&["--tls-cert-file", "x.pem"]).is_err());
         let error = config(&["--set", "evaluation_timeout=abc"]).expect_err("bad duration");
@@ -264,6 +263,19 @@ mod tests {
         );
         let error = config(&["--set", "evaluation_timeout=0s"]).expect_err("zero");
         assert!(error.to_string().contains("longer than zero"), "{error}");
+    }
+
+    #[test]
+    fn unread_keys_become_warnings() {
+        let config = config(&[
+            "--set",
+            "decision_logs.console=true",
+            "--set",
+            "evalution_timeout=1s",
+        ])
+        .expect("config");
+        assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
+        assert!(config.warnings[1].contains("did you mean evaluation_timeout?"));
     }
 
     #[test]
