@@ -48,7 +48,7 @@ pub struct TestArgs {
     pub filenames: Vec<std::path::PathBuf>,
     /// Output format; human-readable when absent.
     #[arg(short = 'o', long = "output", value_enum, ignore_case = true)]
-    pub output: Option<crate::gatekeeper::test_command::Output>,
+    pub output: Option<crate::commands::test::Output>,
     /// Only show results of constraints that deny.
     #[arg(long)]
     pub deny_only: bool,

@@ -28,10 +28,10 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         // These evaluate on the calling thread, which must have an evaluation's stack.
         Command::Verify(args) => {
-            return on_evaluation_stack(move || gateway::gatekeeper::verify::main(&args));
+            return on_evaluation_stack(move || gateway::commands::verify::main(&args));
         }
         Command::Test(args) => {
-            return on_evaluation_stack(move || gateway::gatekeeper::test_command::main(&args));
+            return on_evaluation_stack(move || gateway::commands::test::main(&args));
         }
         Command::Conformance(args) => {
             return on_evaluation_stack(move || gateway::commands::conformance::main(&args));

@@ -90,7 +90,7 @@ fn run(args: &ConformanceArgs) -> anyhow::Result<bool> {
     let mut report = Report::from_results(results);
     if !args.gatekeeper.is_empty() {
         let limits = Limits::default();
-        let suites = crate::gatekeeper::verify::summarize(&args.gatekeeper, &limits)
+        let suites = crate::commands::verify::summarize(&args.gatekeeper, &limits)
             .map_err(|e| anyhow::anyhow!(e))?;
         for suite in suites {
             report.add_row(Row {

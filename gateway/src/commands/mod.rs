@@ -1,4 +1,7 @@
-//! Commands besides `run`, `verify` and `test`: tools that report on the gateway itself.
+//! Commands besides `run`: gator's `verify` and `test` on the Gatekeeper domain, and tools
+//! that report on the gateway itself (`conformance`, `builtins`).
 
 pub mod builtins;
 pub mod conformance;
+pub mod test;
+pub mod verify;

@@ -1,12 +1,13 @@
 //! The Gatekeeper front door: ConstraintTemplates and Constraints as users apply them to their
-//! cluster, the validating webhook, gator's `verify` and `test`, and audit
+//! cluster, the validating webhook, and audit
 //! (`reference/gatekeeper.md`).
 //!
 //! Domain (no HTTP): [`objects`] reads manifests; [`templates`] and [`rewrite`] turn templates
 //! into compiled Rego; [`constraints`], [`schema`] and [`matching`] validate and match
 //! constraints; [`review`] builds `input.review`; [`inventory`] files `data.inventory`;
 //! [`state`] is the Gatekeeper part of a store snapshot; [`evaluate`] reviews one object;
-//! [`audit`], [`verify`] and [`test_command`] run whole sets; [`loader`] watches files;
+//! [`audit`] runs whole sets; [`loader`] watches files (the `verify` and `test` commands
+//! are in `crate::commands`);
 //! [`metrics`] keeps Gatekeeper's metric names.
 //! HTTP (translation only): [`api`] lists the routes, [`webhook`] serves `/v1/admit`,
 //! [`wire`] holds the JSON shapes and [`error`] turns failures into them.
@@ -26,8 +27,6 @@ pub mod rewrite;
 pub mod schema;
 pub mod state;
 pub mod templates;
-pub mod test_command;
-pub mod verify;
 pub mod webhook;
 pub mod wire;
 

@@ -12,12 +12,12 @@ use rego_runtime::rego::RegoEngine;
 use rego_runtime::{Limits, Value};
 use yaml::{Node, Numbers};
 
-use super::constraints::{self, GATOR_POINT};
-use super::evaluate::{self, Violation};
-use super::objects;
-use super::review;
-use super::state::{GatekeeperContents, Origin, PreparedGatekeeper, Refusal};
-use super::templates;
+use crate::gatekeeper::constraints::{self, GATOR_POINT};
+use crate::gatekeeper::evaluate::{self, Violation};
+use crate::gatekeeper::objects;
+use crate::gatekeeper::review;
+use crate::gatekeeper::state::{GatekeeperContents, Origin, PreparedGatekeeper, Refusal};
+use crate::gatekeeper::templates;
 
 /// The formats of `gateway test -o`, as gator names them; without `-o`, gator's human lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use rego_runtime::rego::RegoEngine;
 use rego_runtime::{Engine, Limits, Value};
 
-use super::constraints::{ConstraintError, GATOR_POINT};
-use super::evaluate::{self, Violation};
-use super::objects;
-use super::review;
-use super::state::{GatekeeperContents, Origin, PreparedGatekeeper};
+use crate::gatekeeper::constraints::{ConstraintError, GATOR_POINT};
+use crate::gatekeeper::evaluate::{self, Violation};
+use crate::gatekeeper::objects;
+use crate::gatekeeper::review;
+use crate::gatekeeper::state::{GatekeeperContents, Origin, PreparedGatekeeper};
 
 const SUITE_GROUP: &str = "test.gatekeeper.sh";
 
@@ -497,13 +497,14 @@ fn setup_test(
     }
     let constraint =
         read_one(&resolve(dir, constraint_path), "Constraint").map_err(SetupError::Other)?;
-    if objects::group_of(objects::api_version(&constraint)) != super::constraints::GROUP {
+    if objects::group_of(objects::api_version(&constraint)) != crate::gatekeeper::constraints::GROUP
+    {
         return Err(SetupError::Other("not a Constraint".to_string()));
     }
     contents
         .put_constraint(constraint, Origin::Files)
         .map_err(|refusal| match refusal {
-            super::state::Refusal::Constraint(e) => SetupError::Constraint(e),
+            crate::gatekeeper::state::Refusal::Constraint(e) => SetupError::Constraint(e),
             other => SetupError::Other(other.to_string()),
         })?;
     let prepared = PreparedGatekeeper::build(engine, &contents, Some(&prepared));
