@@ -8,11 +8,11 @@ use hyper::StatusCode;
 use hyper::header::IF_NONE_MATCH;
 use hyper::http::request::Parts;
 use rego_runtime::{Entrypoint, Input, Outcome, PathSegment, Value};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::ApiError;
 use super::paths::{self, DataRef};
+use super::request;
 use super::wire::{self, DataResponseV1, Warning};
 use super::{DOOR, metrics_body, provenance};
 use crate::app::App;
@@ -26,16 +26,19 @@ use crate::store::{Contents, UpdateError};
 pub fn get(app: &App, parts: &Parts, rest: &str) -> Result<Response, ApiError> {
     let started = Instant::now();
     let query = Query::parse(parts.uri.query());
-    let input_text = query.last("input").map(str::to_string);
-    if let Some(text) = &input_text {
-        serde_json::from_str::<&RawValue>(text).map_err(|e| {
-            ApiError::BadRequest(format!(
-                "parameter contains malformed input document: {}",
-                go_json::syntax_error_message(&e, text.as_bytes())
-            ))
-        })?;
-    }
-    let input = input_text.as_deref().map_or(Input::Undefined, Input::Json);
+    let input_text = query.last("input");
+    let input = match input_text {
+        Some(text) => Input::Json(
+            request::parameter_document(text)
+                .map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "parameter contains malformed input document: {e}"
+                    ))
+                })?
+                .get(),
+        ),
+        None => Input::Undefined,
+    };
     decide_v1(app, &query, rest, input, None, started)
 }
 
@@ -46,28 +49,15 @@ pub fn post(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respon
     let malformed = |e: &dyn std::fmt::Display| {
         ApiError::BadRequest(format!("body contains malformed input document: {e}"))
     };
-    let yaml_input;
+    let (yaml_input, json_text);
     let input = if http::is_yaml(&parts.headers) {
         yaml_input = yaml_request_input(body).map_err(|e| malformed(&e))?;
         yaml_input.as_deref().map_or(Input::Undefined, Input::Json)
     } else {
-        let go_error = |e: serde_json::Error| {
-            malformed(&go_json::decode_error_message(
-                &e,
-                body,
-                "types.DataRequestV1",
-            ))
-        };
-        match first_json_value(body).map_err(go_error)? {
-            None => Input::Undefined,
-            Some(raw) => {
-                let request: DataRequest<'_> = serde_json::from_str(raw.get()).map_err(go_error)?;
-                match request.input {
-                    Some(input) if input.get() != "null" => Input::Json(input.get()),
-                    _ => Input::Undefined,
-                }
-            }
-        }
+        json_text = request::text(body);
+        request::data_request_input(&json_text)
+            .map_err(|e| malformed(&e))?
+            .map_or(Input::Undefined, |raw| Input::Json(raw.get()))
     };
     let warning = matches!(input, Input::Undefined).then_some(Warning {
         code: wire::CODE_API_USAGE_WARNING,
@@ -85,14 +75,14 @@ pub fn post_v0(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Res
             "unexpected parse error for input: body contains malformed input document: {e}"
         ))
     };
-    let yaml_input;
+    let (yaml_input, json_text);
     // An empty body is the input `null`, not undefined (OPA's InterfaceToValue(nil)).
     let input = if http::is_yaml(&parts.headers) {
         yaml_input = yaml_document(body).map_err(|e| malformed(&e))?;
         Input::Json(yaml_input.as_deref().unwrap_or("null"))
     } else {
-        let raw = first_json_value(body)
-            .map_err(|e| malformed(&go_json::syntax_error_message(&e, body)))?;
+        json_text = request::text(body);
+        let raw = request::first_value(&json_text).map_err(|e| malformed(&e))?;
         Input::Json(raw.map_or("null", RawValue::get))
     };
     let reference = DataRef::parse(rest)?;
@@ -189,22 +179,6 @@ fn evaluate(
     result
 }
 
-#[derive(Deserialize)]
-struct DataRequest<'a> {
-    #[serde(borrow, default)]
-    input: Option<&'a RawValue>,
-}
-
-/// The first JSON value of a body, as Go's `json.Decoder.Decode` reads it: trailing bytes
-/// are ignored and an empty body is no value.
-fn first_json_value(body: &[u8]) -> Result<Option<&RawValue>, serde_json::Error> {
-    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<&RawValue>();
-    match values.next() {
-        None => Ok(None),
-        Some(value) => value.map(Some),
-    }
-}
-
 /// A YAML body as JSON text; `None` when empty.
 fn yaml_document(body: &[u8]) -> Result<Option<String>, yaml_serde::Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -257,11 +231,8 @@ pub fn put(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respons
 /// `PATCH /v1/data/{path}`: JSON-patch operations relative to the path.
 pub fn patch(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let operations: Vec<PatchV1> = first_json_value(body)
-        .and_then(|raw| serde_json::from_str(raw.map_or("null", RawValue::get)))
-        .map_err(|e| {
-            ApiError::BadRequest(go_json::decode_error_message(&e, body, "[]types.PatchV1"))
-        })?;
+    let text = request::text(body);
+    let operations = request::patches(&text).map_err(ApiError::BadRequest)?;
     let root = rest.trim_matches('/');
     let mut prepared = Vec::with_capacity(operations.len());
     for operation in operations {
@@ -283,7 +254,11 @@ pub fn patch(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respo
         };
         let path = paths::storage_path(&joined)
             .map_err(|_| ApiError::BadRequest(format!("bad patch path: {}", operation.path)))?;
-        let value = operation.value.map(Value::from);
+        let value = operation
+            .value
+            .map(|raw| Value::from_json(raw.get()))
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         prepared.push((op, path, value));
     }
     let written = app.store.update(|contents| {
@@ -313,21 +288,14 @@ pub fn delete(app: &App, parts: &Parts, rest: &str) -> Result<Response, ApiError
     Ok(write_response(parts, started))
 }
 
-#[derive(Deserialize)]
-struct PatchV1 {
-    op: String,
-    path: String,
-    #[serde(default)]
-    value: Option<serde_json::Value>,
-}
-
 /// A write body: one JSON document (trailing bytes ignored, as Go's decoder does).
 fn decode_document(body: &[u8]) -> Result<Value, ApiError> {
-    let raw = first_json_value(body)
-        .map_err(|e| ApiError::BadRequest(go_json::syntax_error_message(&e, body)))?
+    let text = request::text(body);
+    let raw = request::first_value(&text)
+        .map_err(ApiError::BadRequest)?
         .ok_or_else(|| ApiError::BadRequest("EOF".to_string()))?;
-    Value::from_json(raw.get())
-        .map_err(|e| ApiError::BadRequest(go_json::syntax_error_message(&e, body)))
+    // Valid JSON the value model cannot hold (a number past f64, nesting past serde's limit).
+    Value::from_json(raw.get()).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// 204, or 200 with the metrics when `?metrics` asks for them.

@@ -9,6 +9,7 @@ mod health;
 mod paths;
 mod policies;
 mod query;
+mod request;
 pub mod routes;
 pub mod wire;
 
