@@ -14,7 +14,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::compiled::{CompiledPolicy, Fault, Unsupported};
 use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
-use super::{checks, diagnostics, extensions, lowering, rule_paths};
+use super::{checks, declarations, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
@@ -521,12 +521,29 @@ impl Prepared for PreparedRego {
 }
 
 impl PreparedRego {
+    /// OPA's compile-time checks of a query's local declarations, which neither evaluator
+    /// makes (a query that does not parse is left to them, to report as they do).
+    fn check_declarations(&self, text: &str) -> Result<(), Error> {
+        let Some(query) = parse_query(&lowering::lower_query(text), self.queries_v1) else {
+            return Ok(());
+        };
+        let problems = declarations::check_query(&query);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Compile(problems))
+        }
+    }
+
     fn evaluate_uncached(
         &self,
         entrypoint: Entrypoint<'_>,
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
+        if let Entrypoint::Query(text) = entrypoint {
+            self.check_declarations(text)?;
+        }
         // A panic in the compiled evaluator (a bug) must not cost the request: regorus answers.
         match catch_unwind(AssertUnwindSafe(|| {
             self.evaluate_compiled(entrypoint, input, limits)
