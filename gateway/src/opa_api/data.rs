@@ -7,10 +7,11 @@ use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::header::IF_NONE_MATCH;
 use hyper::http::request::Parts;
-use rego_runtime::{Entrypoint, Input, Outcome, PathSegment, Value};
+use rego_runtime::{Entrypoint, Input, Outcome, PathSegment, Trace, Value};
 use serde_json::value::RawValue;
 
 use super::error::ApiError;
+use super::explain;
 use super::paths::{self, DataRef};
 use super::request;
 use super::wire::{self, DataResponseV1, Warning};
@@ -86,7 +87,7 @@ pub fn post_v0(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Res
         Input::Json(raw.map_or("null", RawValue::get))
     };
     let reference = DataRef::parse(rest)?;
-    let value = evaluate(app, &reference.segments, input, false, started)?;
+    let (value, _) = evaluate(app, &reference.segments, input, false, false, started)?;
     match value {
         Some(value) => Ok(http::json(
             StatusCode::OK,
@@ -120,17 +121,25 @@ fn decide_v1(
     warning: Option<Warning>,
     started: Instant,
 ) -> Result<Response, ApiError> {
+    let explain = explain::requested(query)?;
     let reference = DataRef::parse(rest)?;
     let evaluated = Instant::now();
-    let value = evaluate(
+    let (value, trace) = evaluate(
         app,
         &reference.segments,
         input,
         query.flag("strict-builtin-errors"),
+        explain.is_some(),
         started,
     )?;
+    // As OPA, an undefined result comes without its notes.
+    let explanation = trace.filter(|_| value.is_some()).map(|trace| {
+        let top = explain::TopQuery::data(&reference.display);
+        explain::explanation(&trace, &top, query.flag("pretty"))
+    });
     let response = DataResponseV1 {
         provenance: query.flag("provenance").then(|| provenance(app)),
+        explanation,
         metrics: (query.flag("metrics") || query.flag("instrument"))
             .then(|| metrics_body(started, evaluated)),
         result: value.as_ref(),
@@ -142,18 +151,29 @@ fn decide_v1(
     ))
 }
 
-/// Evaluates `data.<path>` and records the decision.
+/// Evaluates `data.<path>` and records the decision; `traced` also answers the trace.
 fn evaluate(
     app: &App,
     path: &[PathSegment],
     input: Input<'_>,
     strict: bool,
+    traced: bool,
     started: Instant,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<(Option<Value>, Option<Trace>), ApiError> {
     let snapshot = app.store.snapshot();
-    let evaluation = snapshot
-        .prepared
-        .evaluate(Entrypoint::Data(path), input, &app.limits(strict));
+    let entrypoint = Entrypoint::Data(path);
+    let limits = app.limits(strict);
+    let (evaluation, trace) = if traced {
+        match snapshot
+            .prepared
+            .evaluate_traced(entrypoint, input, &limits)
+        {
+            Ok((evaluation, trace)) => (Ok(evaluation), Some(trace)),
+            Err(error) => (Err(error), None),
+        }
+    } else {
+        (snapshot.prepared.evaluate(entrypoint, input, &limits), None)
+    };
     let (outcome, result) = match evaluation {
         Ok(evaluation) => {
             for line in &evaluation.prints {
@@ -176,7 +196,7 @@ fn evaluate(
     };
     app.metrics
         .observe_decision(DOOR, outcome, started.elapsed());
-    result
+    result.map(|value| (value, trace))
 }
 
 /// A YAML body as JSON text; `None` when empty.

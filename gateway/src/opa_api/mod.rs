@@ -5,6 +5,7 @@
 
 mod data;
 pub mod error;
+mod explain;
 mod health;
 mod paths;
 mod policies;

@@ -8,6 +8,7 @@ use hyper::http::request::Parts;
 use rego_runtime::{Entrypoint, Error as EngineError, Input, Outcome};
 
 use super::error::ApiError;
+use super::explain;
 use super::request;
 use super::wire::{self, QueryResponseV1};
 use super::{DOOR, metrics_body};
@@ -53,13 +54,23 @@ fn run(
             "cannot evaluate empty query".to_string(),
         ));
     }
+    let explain = explain::requested(query)?;
     let snapshot = app.store.snapshot();
     let evaluated = Instant::now();
-    let evaluation = snapshot
-        .prepared
-        .evaluate(Entrypoint::Query(text), input, &app.limits(false));
-    let evaluation = match evaluation {
-        Ok(evaluation) => evaluation,
+    let (entrypoint, limits) = (Entrypoint::Query(text), app.limits(false));
+    let evaluation = if explain.is_some() {
+        snapshot
+            .prepared
+            .evaluate_traced(entrypoint, input, &limits)
+            .map(|(evaluation, trace)| (evaluation, Some(trace)))
+    } else {
+        snapshot
+            .prepared
+            .evaluate(entrypoint, input, &limits)
+            .map(|evaluation| (evaluation, None))
+    };
+    let (evaluation, trace) = match evaluation {
+        Ok(evaluated) => evaluated,
         Err(error) => {
             app.metrics
                 .observe_decision(DOOR, DecisionOutcome::Error, started.elapsed());
@@ -93,7 +104,13 @@ fn run(
     };
     app.metrics
         .observe_decision(DOOR, outcome, started.elapsed());
+    // Unlike a data path, a query is explained even without solutions.
+    let explanation = trace.map(|trace| {
+        let top = explain::TopQuery::adhoc(text);
+        explain::explanation(&trace, &top, query.flag("pretty"))
+    });
     let body = QueryResponseV1 {
+        explanation,
         metrics: (query.flag("metrics") || query.flag("instrument"))
             .then(|| metrics_body(started, evaluated)),
         result: &solutions,
