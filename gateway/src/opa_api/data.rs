@@ -50,10 +50,16 @@ pub fn post(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respon
     let malformed = |e: &dyn std::fmt::Display| {
         ApiError::BadRequest(format!("body contains malformed input document: {e}"))
     };
-    let (yaml_input, json_text);
+    let (yaml_text, json_text);
     let input = if http::is_yaml(&parts.headers) {
-        yaml_input = yaml_request_input(body).map_err(|e| malformed(&e))?;
-        yaml_input.as_deref().map_or(Input::Undefined, Input::Json)
+        // OPA turns YAML into JSON, then decodes that as a JSON body.
+        yaml_text = yaml_document(body).map_err(|e| malformed(&e))?;
+        match &yaml_text {
+            None => Input::Undefined,
+            Some(json) => request::data_request_input(json)
+                .map_err(|e| malformed(&e))?
+                .map_or(Input::Undefined, |raw| Input::Json(raw.get())),
+        }
     } else {
         json_text = request::text(body);
         request::data_request_input(&json_text)
@@ -206,18 +212,6 @@ fn yaml_document(body: &[u8]) -> Result<Option<String>, yaml_serde::Error> {
     }
     let value: serde_json::Value = yaml_serde::from_slice(body)?;
     Ok(Some(value.to_string()))
-}
-
-/// The `input` member of a YAML `DataRequestV1`, as JSON text.
-fn yaml_request_input(body: &[u8]) -> Result<Option<String>, yaml_serde::Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let value: serde_json::Value = yaml_serde::from_slice(body)?;
-    Ok(value
-        .get("input")
-        .filter(|input| !input.is_null())
-        .map(serde_json::Value::to_string))
 }
 
 /// `PUT /v1/data/{path}`: creates missing parents; `If-None-Match: *` keeps existing data.
