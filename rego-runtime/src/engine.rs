@@ -177,7 +177,7 @@ pub trait Prepared: Send + Sync {
         limits: &Limits,
     ) -> Result<(Evaluation, Trace), Error> {
         let evaluation = self.evaluate(entrypoint, input, limits)?;
-        Ok((evaluation, Trace::started(false)))
+        Ok((evaluation, Trace::started()))
     }
 
     /// Every rule of the prepared modules (functions excluded), with where it is defined.

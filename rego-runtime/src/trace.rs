@@ -46,18 +46,16 @@ pub struct TraceEvent {
     pub message: String,
 }
 
-/// An evaluation's events, in the order they happened.
+/// An evaluation's events, in the order they happened. An engine that records only the
+/// notes (the Rego engine's regorus path) lists them in the top query, without locations.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
     pub events: Vec<TraceEvent>,
-    /// False when the engine recorded only the notes, in the top query and without their
-    /// locations (the Rego engine's regorus path).
-    pub with_lineage: bool,
 }
 
 impl Trace {
     /// A trace of the top query only, the start of every trace.
-    pub fn started(with_lineage: bool) -> Trace {
+    pub fn started() -> Trace {
         Trace {
             events: vec![TraceEvent {
                 op: TraceOp::Enter,
@@ -67,7 +65,6 @@ impl Trace {
                 location: None,
                 message: String::new(),
             }],
-            with_lineage,
         }
     }
 

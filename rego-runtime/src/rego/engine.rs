@@ -595,7 +595,7 @@ impl PreparedRego {
                 };
                 let mut trace = Trace::default();
                 if traced {
-                    trace = Trace::started(false);
+                    trace = Trace::started();
                     notes.into_iter().for_each(|note| trace.note_at_top(note));
                 }
                 Ok((evaluation, trace))

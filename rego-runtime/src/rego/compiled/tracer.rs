@@ -26,7 +26,7 @@ struct Running {
 impl Tracer {
     pub fn new() -> Tracer {
         Tracer {
-            trace: Trace::started(true),
+            trace: Trace::started(),
             running: vec![Running {
                 id: 0,
                 node: TraceNode::Query,
