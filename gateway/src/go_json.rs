@@ -30,22 +30,6 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T, pretty: bool) -> Vec<u8> {
     out
 }
 
-/// The message Go's `encoding/json` gives for any decode error of `input` into `go_type`
-/// (e.g. `types.DataRequestV1`): a type mismatch reads `json: cannot unmarshal ...`.
-pub fn decode_error_message(error: &serde_json::Error, input: &[u8], go_type: &str) -> String {
-    if error.classify() != serde_json::error::Category::Data {
-        return syntax_error_message(error, input);
-    }
-    let kind = match input.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'[') => "array",
-        Some(b'"') => "string",
-        Some(b't' | b'f') => "bool",
-        Some(b'{') => "object",
-        _ => "number",
-    };
-    format!("json: cannot unmarshal {kind} into Go value of type {go_type}")
-}
-
 /// The message Go's `encoding/json` gives for the syntax error serde found in `input`, so that
 /// error bodies read as OPA's do (`invalid character 'x' looking for beginning of value`).
 pub fn syntax_error_message(error: &serde_json::Error, input: &[u8]) -> String {
@@ -58,7 +42,14 @@ pub fn syntax_error_message(error: &serde_json::Error, input: &[u8]) -> String {
     if reason == "expected ident" {
         return literal_error(input, error.line(), error.column());
     }
-    let Some(found) = char_at(input, error.line(), error.column()) else {
+    let found = if reason.starts_with("control character") {
+        // serde points at the control character or just past it, depending on whether it
+        // was keeping the string: take whichever of the two is one.
+        control_char_near(input, error.line(), error.column())
+    } else {
+        char_at(input, error.line(), error.column())
+    };
+    let Some(found) = found else {
         return "unexpected EOF".to_string();
     };
     let quoted = quote_char(found);
@@ -76,30 +67,33 @@ pub fn syntax_error_message(error: &serde_json::Error, input: &[u8]) -> String {
     format!("invalid character {quoted} {context}")
 }
 
-/// Go's message for a misspelled `true`, `false` or `null`: the first wrong character and the
-/// one the literal needed there.
+/// Go's message for a misspelled `true`, `false` or `null`: the first wrong character (a
+/// letter or not) and the one the literal needed there.
 fn literal_error(input: &[u8], line: usize, column: usize) -> String {
     let text = String::from_utf8_lossy(input);
     let Some(line_text) = line.checked_sub(1).and_then(|l| text.split('\n').nth(l)) else {
         return "unexpected EOF".to_string();
     };
-    let end = column.min(line_text.len());
-    let start = line_text[..end]
-        .rfind(|c: char| !c.is_ascii_alphabetic())
+    // serde points at the wrong character: the literal starts after the last non-letter
+    // before it.
+    let before = column.saturating_sub(1).min(line_text.len());
+    let start = line_text
+        .get(..before)
+        .and_then(|prefix| prefix.rfind(|c: char| !c.is_ascii_alphabetic()))
         .map_or(0, |i| i + 1);
-    let word: Vec<char> = line_text[start..].chars().collect();
-    let literal = match word.first() {
+    let mut word = line_text[start..].chars();
+    let literal = match line_text[start..].chars().next() {
         Some('t') => "true",
         Some('f') => "false",
         _ => "null",
     };
-    for (i, expected) in literal.chars().enumerate() {
-        match word.get(i) {
-            Some(c) if *c == expected => {}
+    for expected in literal.chars() {
+        match word.next() {
+            Some(c) if c == expected => {}
             Some(c) => {
                 return format!(
                     "invalid character {} in literal {literal} (expecting {})",
-                    quote_char(*c),
+                    quote_char(c),
                     quote_char(expected)
                 );
             }
@@ -109,23 +103,44 @@ fn literal_error(input: &[u8], line: usize, column: usize) -> String {
     "unexpected EOF".to_string()
 }
 
-/// The character at serde's 1-based line and column (a byte offset within the line).
+/// The character serde's 1-based line and column point at: the one before that position
+/// (column 0 is the newline ending the line before, where serde reports a raw newline).
 fn char_at(input: &[u8], line: usize, column: usize) -> Option<char> {
     let text = String::from_utf8_lossy(input);
-    let line_text = text.split('\n').nth(line.checked_sub(1)?)?;
-    let index = column.checked_sub(1)?;
-    line_text.get(index..)?.chars().next()
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let index = (line_start + column).checked_sub(1)?;
+    text.get(index..)?.chars().next()
 }
 
-/// Go's `quoteChar`: `'x'`, with `'\''` and escapes for unprintable characters.
+/// The control character at or just before serde's line and column.
+fn control_char_near(input: &[u8], line: usize, column: usize) -> Option<char> {
+    let before = char_at(input, line, column);
+    let at = char_at(input, line, column + 1);
+    [before, at]
+        .into_iter()
+        .flatten()
+        .find(|c| u32::from(*c) < 0x20)
+}
+
+/// Go's `quoteChar`: `'x'`, with `'\''` and `strconv.Quote`'s escapes for unprintable
+/// characters (`'\x01'`, `'\n'`, `'\u0085'`).
 fn quote_char(c: char) -> String {
     match c {
         '\'' => "'\\''".to_string(),
         '"' => "'\"'".to_string(),
-        c if c.is_control() => {
-            let escaped = serde_json::to_string(&c.to_string()).unwrap_or_default();
-            format!("'{}'", escaped.trim_matches('"'))
-        }
+        '\u{7}' => "'\\a'".to_string(),
+        '\u{8}' => "'\\b'".to_string(),
+        '\u{c}' => "'\\f'".to_string(),
+        '\n' => "'\\n'".to_string(),
+        '\r' => "'\\r'".to_string(),
+        '\t' => "'\\t'".to_string(),
+        '\u{b}' => "'\\v'".to_string(),
+        c if c.is_ascii_control() => format!("'\\x{:02x}'", u32::from(c)),
+        c if c.is_control() => format!("'\\u{:04x}'", u32::from(c)),
         c => format!("'{c}'"),
     }
 }
@@ -264,7 +279,15 @@ mod tests {
 
     fn go_message(input: &str) -> String {
         let error = serde_json::from_str::<serde_json::Value>(input).expect_err("invalid");
-        syntax_error_message(&error, input.as_bytes())
+        let message = syntax_error_message(&error, input.as_bytes());
+        // serde reports some errors at other places when it only checks a value's syntax.
+        let raw = serde_json::from_str::<&serde_json::value::RawValue>(input).expect_err("invalid");
+        assert_eq!(
+            syntax_error_message(&raw, input.as_bytes()),
+            message,
+            "{input}"
+        );
+        message
     }
 
     #[test]
@@ -301,6 +324,19 @@ mod tests {
         assert_eq!(
             go_message("{} x"),
             "invalid character 'x' after top-level value"
+        );
+        assert_eq!(
+            go_message("{\"a\": tru}"),
+            "invalid character '}' in literal true (expecting 'e')"
+        );
+        assert_eq!(go_message("[fals"), "unexpected EOF");
+        assert_eq!(
+            go_message("[\"a\u{1}\"]"),
+            "invalid character '\\x01' in string literal"
+        );
+        assert_eq!(
+            go_message("[\"a\n\"]"),
+            "invalid character '\\n' in string literal"
         );
     }
 

@@ -136,15 +136,16 @@ pub struct Query {
 }
 
 impl Query {
-    /// Parses `a=1&b&c=x%20y` as Go's `url.Query` does (`+` is a space).
+    /// Parses `a=1&b&c=x%20y` as Go's `url.Query` does: `+` is a space, and a pair holding
+    /// a `;` or a broken `%` escape is dropped (Go no longer splits on `;`).
     pub fn parse(raw: Option<&str>) -> Query {
         let raw = raw.unwrap_or("");
         let pairs = raw
-            .split(['&', ';'])
-            .filter(|part| !part.is_empty())
-            .map(|part| {
+            .split('&')
+            .filter(|part| !part.is_empty() && !part.contains(';'))
+            .filter_map(|part| {
                 let (key, value) = part.split_once('=').unwrap_or((part, ""));
-                (form_decode(key), form_decode(value))
+                Some((form_decode(key)?, form_decode(value)?))
             })
             .collect();
         Query {
@@ -182,11 +183,24 @@ impl Query {
     }
 }
 
-fn form_decode(text: &str) -> String {
+/// Go's `url.QueryUnescape`: `None` when a `%` is not followed by two hex digits.
+fn form_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let escapes_ok = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return None;
+    }
     let spaced = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
+    Some(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -208,5 +222,17 @@ mod tests {
         let query = Query::parse(Some("input=%7B%22a%22%3A1%7D&q=x+%3D+1&input=2"));
         assert_eq!(query.last("input"), Some("2"));
         assert_eq!(query.last("q"), Some("x = 1"));
+    }
+
+    #[test]
+    fn drops_pairs_go_refuses() {
+        // Go (since 1.17) refuses `;` as a separator and drops the whole pair.
+        let query = Query::parse(Some("q=x%20:=%201;%20y&pretty"));
+        assert_eq!(query.last("q"), None);
+        assert!(query.flag("pretty"));
+        let query = Query::parse(Some("q=%zz&input=%7B%7D&bad%=1"));
+        assert_eq!(query.last("q"), None);
+        assert_eq!(query.last("input"), Some("{}"));
+        assert_eq!(query.all("bad%").count(), 0);
     }
 }

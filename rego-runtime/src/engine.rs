@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::limits::Limits;
+use crate::trace::Trace;
 use crate::{Error, Value};
 
 /// Which Rego syntax a module is written in.
@@ -163,6 +164,21 @@ pub trait Prepared: Send + Sync {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error>;
+
+    /// As [`Prepared::evaluate`], also recording what OPA's tracer records for
+    /// `explain=notes` (see [`crate::trace`]); an engine that cannot trace records no notes.
+    ///
+    /// # Errors
+    /// As [`Prepared::evaluate`].
+    fn evaluate_traced(
+        &self,
+        entrypoint: Entrypoint<'_>,
+        input: Input<'_>,
+        limits: &Limits,
+    ) -> Result<(Evaluation, Trace), Error> {
+        let evaluation = self.evaluate(entrypoint, input, limits)?;
+        Ok((evaluation, Trace::started()))
+    }
 
     /// Every rule of the prepared modules (functions excluded), with where it is defined.
     fn rules(&self) -> &[RuleInfo];

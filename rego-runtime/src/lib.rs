@@ -7,6 +7,7 @@
 //! - [`value`]: the value model shared by engines and builtins.
 //! - [`limits`], [`error`]: evaluation limits and the crate's error type.
 //! - [`footprint`]: the cache lines of prepared structures, to prefetch before a request.
+//! - [`trace`]: what an evaluation records for OPA's `explain=notes`.
 
 pub mod builtins;
 pub mod capabilities;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod footprint;
 pub mod limits;
 pub mod rego;
+pub mod trace;
 pub mod value;
 
 pub use engine::{
@@ -24,4 +26,5 @@ pub use engine::{
 };
 pub use error::{Error, Location, Problem};
 pub use limits::Limits;
+pub use trace::{Trace, TraceEvent, TraceLocation, TraceNode, TraceOp};
 pub use value::{Number, Value};

@@ -7,12 +7,13 @@ use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::header::IF_NONE_MATCH;
 use hyper::http::request::Parts;
-use rego_runtime::{Entrypoint, Input, Outcome, PathSegment, Value};
-use serde::Deserialize;
+use rego_runtime::{Entrypoint, Input, Outcome, PathSegment, Trace, Value};
 use serde_json::value::RawValue;
 
 use super::error::ApiError;
+use super::explain;
 use super::paths::{self, DataRef};
+use super::request;
 use super::wire::{self, DataResponseV1, Warning};
 use super::{DOOR, metrics_body, provenance};
 use crate::app::App;
@@ -26,16 +27,19 @@ use crate::store::{Contents, UpdateError};
 pub fn get(app: &App, parts: &Parts, rest: &str) -> Result<Response, ApiError> {
     let started = Instant::now();
     let query = Query::parse(parts.uri.query());
-    let input_text = query.last("input").map(str::to_string);
-    if let Some(text) = &input_text {
-        serde_json::from_str::<&RawValue>(text).map_err(|e| {
-            ApiError::BadRequest(format!(
-                "parameter contains malformed input document: {}",
-                go_json::syntax_error_message(&e, text.as_bytes())
-            ))
-        })?;
-    }
-    let input = input_text.as_deref().map_or(Input::Undefined, Input::Json);
+    let input_text = query.last("input");
+    let input = match input_text {
+        Some(text) => Input::Json(
+            request::parameter_document(text)
+                .map_err(|e| {
+                    ApiError::BadRequest(format!(
+                        "parameter contains malformed input document: {e}"
+                    ))
+                })?
+                .get(),
+        ),
+        None => Input::Undefined,
+    };
     decide_v1(app, &query, rest, input, None, started)
 }
 
@@ -46,28 +50,21 @@ pub fn post(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respon
     let malformed = |e: &dyn std::fmt::Display| {
         ApiError::BadRequest(format!("body contains malformed input document: {e}"))
     };
-    let yaml_input;
+    let (yaml_text, json_text);
     let input = if http::is_yaml(&parts.headers) {
-        yaml_input = yaml_request_input(body).map_err(|e| malformed(&e))?;
-        yaml_input.as_deref().map_or(Input::Undefined, Input::Json)
-    } else {
-        let go_error = |e: serde_json::Error| {
-            malformed(&go_json::decode_error_message(
-                &e,
-                body,
-                "types.DataRequestV1",
-            ))
-        };
-        match first_json_value(body).map_err(go_error)? {
+        // OPA turns YAML into JSON, then decodes that as a JSON body.
+        yaml_text = yaml_document(body).map_err(|e| malformed(&e))?;
+        match &yaml_text {
             None => Input::Undefined,
-            Some(raw) => {
-                let request: DataRequest<'_> = serde_json::from_str(raw.get()).map_err(go_error)?;
-                match request.input {
-                    Some(input) if input.get() != "null" => Input::Json(input.get()),
-                    _ => Input::Undefined,
-                }
-            }
+            Some(json) => request::data_request_input(json)
+                .map_err(|e| malformed(&e))?
+                .map_or(Input::Undefined, |raw| Input::Json(raw.get())),
         }
+    } else {
+        json_text = request::text(body);
+        request::data_request_input(&json_text)
+            .map_err(|e| malformed(&e))?
+            .map_or(Input::Undefined, |raw| Input::Json(raw.get()))
     };
     let warning = matches!(input, Input::Undefined).then_some(Warning {
         code: wire::CODE_API_USAGE_WARNING,
@@ -85,18 +82,18 @@ pub fn post_v0(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Res
             "unexpected parse error for input: body contains malformed input document: {e}"
         ))
     };
-    let yaml_input;
+    let (yaml_input, json_text);
     // An empty body is the input `null`, not undefined (OPA's InterfaceToValue(nil)).
     let input = if http::is_yaml(&parts.headers) {
         yaml_input = yaml_document(body).map_err(|e| malformed(&e))?;
         Input::Json(yaml_input.as_deref().unwrap_or("null"))
     } else {
-        let raw = first_json_value(body)
-            .map_err(|e| malformed(&go_json::syntax_error_message(&e, body)))?;
+        json_text = request::text(body);
+        let raw = request::first_value(&json_text).map_err(|e| malformed(&e))?;
         Input::Json(raw.map_or("null", RawValue::get))
     };
     let reference = DataRef::parse(rest)?;
-    let value = evaluate(app, &reference.segments, input, false, started)?;
+    let (value, _) = evaluate(app, &reference.segments, input, false, false, started)?;
     match value {
         Some(value) => Ok(http::json(
             StatusCode::OK,
@@ -130,17 +127,25 @@ fn decide_v1(
     warning: Option<Warning>,
     started: Instant,
 ) -> Result<Response, ApiError> {
+    let explain = explain::requested(query)?;
     let reference = DataRef::parse(rest)?;
     let evaluated = Instant::now();
-    let value = evaluate(
+    let (value, trace) = evaluate(
         app,
         &reference.segments,
         input,
         query.flag("strict-builtin-errors"),
+        explain.is_some(),
         started,
     )?;
+    // As OPA, an undefined result comes without its notes.
+    let explanation = trace.filter(|_| value.is_some()).map(|trace| {
+        let top = explain::TopQuery::data(&reference.display);
+        explain::explanation(&trace, &top, query.flag("pretty"))
+    });
     let response = DataResponseV1 {
         provenance: query.flag("provenance").then(|| provenance(app)),
+        explanation,
         metrics: (query.flag("metrics") || query.flag("instrument"))
             .then(|| metrics_body(started, evaluated)),
         result: value.as_ref(),
@@ -152,18 +157,29 @@ fn decide_v1(
     ))
 }
 
-/// Evaluates `data.<path>` and records the decision.
+/// Evaluates `data.<path>` and records the decision; `traced` also answers the trace.
 fn evaluate(
     app: &App,
     path: &[PathSegment],
     input: Input<'_>,
     strict: bool,
+    traced: bool,
     started: Instant,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<(Option<Value>, Option<Trace>), ApiError> {
     let snapshot = app.store.snapshot();
-    let evaluation = snapshot
-        .prepared
-        .evaluate(Entrypoint::Data(path), input, &app.limits(strict));
+    let entrypoint = Entrypoint::Data(path);
+    let limits = app.limits(strict);
+    let (evaluation, trace) = if traced {
+        match snapshot
+            .prepared
+            .evaluate_traced(entrypoint, input, &limits)
+        {
+            Ok((evaluation, trace)) => (Ok(evaluation), Some(trace)),
+            Err(error) => (Err(error), None),
+        }
+    } else {
+        (snapshot.prepared.evaluate(entrypoint, input, &limits), None)
+    };
     let (outcome, result) = match evaluation {
         Ok(evaluation) => {
             for line in &evaluation.prints {
@@ -186,23 +202,7 @@ fn evaluate(
     };
     app.metrics
         .observe_decision(DOOR, outcome, started.elapsed());
-    result
-}
-
-#[derive(Deserialize)]
-struct DataRequest<'a> {
-    #[serde(borrow, default)]
-    input: Option<&'a RawValue>,
-}
-
-/// The first JSON value of a body, as Go's `json.Decoder.Decode` reads it: trailing bytes
-/// are ignored and an empty body is no value.
-fn first_json_value(body: &[u8]) -> Result<Option<&RawValue>, serde_json::Error> {
-    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<&RawValue>();
-    match values.next() {
-        None => Ok(None),
-        Some(value) => value.map(Some),
-    }
+    result.map(|value| (value, trace))
 }
 
 /// A YAML body as JSON text; `None` when empty.
@@ -212,18 +212,6 @@ fn yaml_document(body: &[u8]) -> Result<Option<String>, yaml_serde::Error> {
     }
     let value: serde_json::Value = yaml_serde::from_slice(body)?;
     Ok(Some(value.to_string()))
-}
-
-/// The `input` member of a YAML `DataRequestV1`, as JSON text.
-fn yaml_request_input(body: &[u8]) -> Result<Option<String>, yaml_serde::Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let value: serde_json::Value = yaml_serde::from_slice(body)?;
-    Ok(value
-        .get("input")
-        .filter(|input| !input.is_null())
-        .map(serde_json::Value::to_string))
 }
 
 /// `PUT /v1/data/{path}`: creates missing parents; `If-None-Match: *` keeps existing data.
@@ -257,11 +245,8 @@ pub fn put(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respons
 /// `PATCH /v1/data/{path}`: JSON-patch operations relative to the path.
 pub fn patch(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let operations: Vec<PatchV1> = first_json_value(body)
-        .and_then(|raw| serde_json::from_str(raw.map_or("null", RawValue::get)))
-        .map_err(|e| {
-            ApiError::BadRequest(go_json::decode_error_message(&e, body, "[]types.PatchV1"))
-        })?;
+    let text = request::text(body);
+    let operations = request::patches(&text).map_err(ApiError::BadRequest)?;
     let root = rest.trim_matches('/');
     let mut prepared = Vec::with_capacity(operations.len());
     for operation in operations {
@@ -283,7 +268,11 @@ pub fn patch(app: &App, parts: &Parts, rest: &str, body: &Bytes) -> Result<Respo
         };
         let path = paths::storage_path(&joined)
             .map_err(|_| ApiError::BadRequest(format!("bad patch path: {}", operation.path)))?;
-        let value = operation.value.map(Value::from);
+        let value = operation
+            .value
+            .map(|raw| Value::from_json(raw.get()))
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         prepared.push((op, path, value));
     }
     let written = app.store.update(|contents| {
@@ -313,21 +302,14 @@ pub fn delete(app: &App, parts: &Parts, rest: &str) -> Result<Response, ApiError
     Ok(write_response(parts, started))
 }
 
-#[derive(Deserialize)]
-struct PatchV1 {
-    op: String,
-    path: String,
-    #[serde(default)]
-    value: Option<serde_json::Value>,
-}
-
 /// A write body: one JSON document (trailing bytes ignored, as Go's decoder does).
 fn decode_document(body: &[u8]) -> Result<Value, ApiError> {
-    let raw = first_json_value(body)
-        .map_err(|e| ApiError::BadRequest(go_json::syntax_error_message(&e, body)))?
+    let text = request::text(body);
+    let raw = request::first_value(&text)
+        .map_err(ApiError::BadRequest)?
         .ok_or_else(|| ApiError::BadRequest("EOF".to_string()))?;
-    Value::from_json(raw.get())
-        .map_err(|e| ApiError::BadRequest(go_json::syntax_error_message(&e, body)))
+    // Valid JSON the value model cannot hold (a number past f64, nesting past serde's limit).
+    Value::from_json(raw.get()).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// 204, or 200 with the metrics when `?metrics` asks for them.

@@ -5,10 +5,12 @@
 
 mod data;
 pub mod error;
+mod explain;
 mod health;
 mod paths;
 mod policies;
 mod query;
+mod request;
 pub mod routes;
 pub mod wire;
 

@@ -6,10 +6,10 @@ use bytes::Bytes;
 use hyper::StatusCode;
 use hyper::http::request::Parts;
 use rego_runtime::{Entrypoint, Error as EngineError, Input, Outcome};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::error::ApiError;
+use super::explain;
+use super::request;
 use super::wire::{self, QueryResponseV1};
 use super::{DOOR, metrics_body};
 use crate::app::App;
@@ -27,33 +27,17 @@ pub fn get(app: &App, parts: &Parts) -> Result<Response, ApiError> {
     run(app, &query, text, Input::Undefined, started)
 }
 
-#[derive(Deserialize)]
-struct QueryRequestV1<'a> {
-    #[serde(default)]
-    query: String,
-    #[serde(borrow, default)]
-    input: Option<&'a RawValue>,
-}
-
 /// `POST /v1/query` with `{"query": ..., "input": ...}`.
 pub fn post(app: &App, parts: &Parts, body: &Bytes) -> Result<Response, ApiError> {
     let started = Instant::now();
     let query = Query::parse(parts.uri.query());
-    let request: QueryRequestV1<'_> = serde_json::Deserializer::from_slice(body)
-        .into_iter::<&RawValue>()
-        .next()
-        .transpose()
-        .and_then(|raw| serde_json::from_str(raw.map_or("{}", RawValue::get)))
-        .map_err(|e| {
-            ApiError::BadRequest(format!(
-                "error(s) occurred while decoding request: {}",
-                go_json::decode_error_message(&e, body, "types.QueryRequestV1")
-            ))
-        })?;
-    let input = match request.input {
-        Some(raw) if raw.get() != "null" => Input::Json(raw.get()),
-        _ => Input::Undefined,
-    };
+    let text = request::text(body);
+    let request = request::query_request(&text).map_err(|e| {
+        ApiError::BadRequest(format!("error(s) occurred while decoding request: {e}"))
+    })?;
+    let input = request
+        .input
+        .map_or(Input::Undefined, |raw| Input::Json(raw.get()));
     run(app, &query, &request.query, input, started)
 }
 
@@ -64,13 +48,29 @@ fn run(
     input: Input<'_>,
     started: Instant,
 ) -> Result<Response, ApiError> {
+    if is_empty_query(text) {
+        // OPA parses it to a body of no expressions, which its evaluator refuses.
+        return Err(ApiError::Internal(
+            "cannot evaluate empty query".to_string(),
+        ));
+    }
+    let explain = explain::requested(query)?;
     let snapshot = app.store.snapshot();
     let evaluated = Instant::now();
-    let evaluation = snapshot
-        .prepared
-        .evaluate(Entrypoint::Query(text), input, &app.limits(false));
-    let evaluation = match evaluation {
-        Ok(evaluation) => evaluation,
+    let (entrypoint, limits) = (Entrypoint::Query(text), app.limits(false));
+    let evaluation = if explain.is_some() {
+        snapshot
+            .prepared
+            .evaluate_traced(entrypoint, input, &limits)
+            .map(|(evaluation, trace)| (evaluation, Some(trace)))
+    } else {
+        snapshot
+            .prepared
+            .evaluate(entrypoint, input, &limits)
+            .map(|evaluation| (evaluation, None))
+    };
+    let (evaluation, trace) = match evaluation {
+        Ok(evaluated) => evaluated,
         Err(error) => {
             app.metrics
                 .observe_decision(DOOR, DecisionOutcome::Error, started.elapsed());
@@ -104,7 +104,13 @@ fn run(
     };
     app.metrics
         .observe_decision(DOOR, outcome, started.elapsed());
+    // Unlike a data path, a query is explained even without solutions.
+    let explanation = trace.map(|trace| {
+        let top = explain::TopQuery::adhoc(text);
+        explain::explanation(&trace, &top, query.flag("pretty"))
+    });
     let body = QueryResponseV1 {
+        explanation,
         metrics: (query.flag("metrics") || query.flag("instrument"))
             .then(|| metrics_body(started, evaluated)),
         result: &solutions,
@@ -113,4 +119,12 @@ fn run(
         StatusCode::OK,
         go_json::to_vec(&body, query.flag("pretty")),
     ))
+}
+
+/// True for a query of nothing but whitespace and comments.
+fn is_empty_query(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim();
+        line.is_empty() || line.starts_with('#')
+    })
 }

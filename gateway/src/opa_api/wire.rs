@@ -76,6 +76,8 @@ pub struct DataResponseV1<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<ProvenanceV1>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<BTreeMap<String, u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub result: Option<&'a Value>,
@@ -116,6 +118,8 @@ pub struct ResultV1<T: Serialize> {
 #[derive(Serialize, Debug)]
 pub struct QueryResponseV1<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<BTreeMap<String, u64>>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub result: &'a [BTreeMap<String, Value>],
@@ -131,3 +135,26 @@ pub struct HealthResponseV1 {
 /// A body of `{}` (policy put/delete answers, OPA's empty response types).
 #[derive(Serialize, Debug, Default)]
 pub struct Empty {}
+
+/// `TraceV1`: the events, or with `pretty` the lines a person reads.
+#[derive(Serialize, Debug)]
+#[serde(untagged)]
+pub enum Explanation {
+    Raw(Vec<TraceEventV1>),
+    Pretty(Vec<String>),
+}
+
+/// `TraceEventV1`. The gateway has no OPA syntax tree for `node` (always `null`) nor OPA's
+/// bindings for `locals` (always empty).
+#[derive(Serialize, Debug)]
+pub struct TraceEventV1 {
+    pub op: &'static str,
+    pub query_id: u64,
+    pub parent_id: u64,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub node: Option<()>,
+    pub locals: Vec<()>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}

@@ -369,3 +369,94 @@ fn policies_nested_too_deep_fail_their_request_and_the_server_stays_up() {
     assert_eq!(reply.json()["result"], 3000);
     assert_eq!(gateway.send("GET", "/health", "").status, 200);
 }
+
+/// A policy whose decision passes through a helper rule, each making a note.
+const NOTED: &str = "package p\n\nallow if {\n\thelper\n\ttrace(\"in allow\")\n}\n\nhelper if {\n\ttrace(sprintf(\"user %v\", [input.user]))\n}\n\nquiet := 1\n";
+
+#[test]
+fn explain_notes_lists_each_note_under_the_rules_that_led_to_it() {
+    let gateway = Gateway::start(&[]);
+    assert_eq!(gateway.send("PUT", "/v1/policies/p", NOTED).status, 200);
+    let input = "{\"input\": {\"user\": \"ann\"}}";
+    // Lines as OPA 1.22.2 writes them for the same policy.
+    assert_eq!(
+        gateway
+            .send("POST", "/v1/data/p/allow?explain=notes&pretty", input)
+            .text(),
+        "{\n  \"explanation\": [\n    \"query:1     Enter data.p.allow = _\",\n    \"p:3         | Enter data.p.allow\",\n    \"p:8         | | Enter data.p.helper\",\n    \"p:9         | | | Note \\\"user ann\\\"\",\n    \"p:5         | | Note \\\"in allow\\\"\"\n  ],\n  \"result\": true\n}\n"
+    );
+    // As events: OPA's syntax tree is not reproduced (`node` is null).
+    assert_eq!(
+        gateway
+            .send("POST", "/v1/data/p/allow?explain=notes", input)
+            .text(),
+        concat!(
+            "{\"explanation\":[",
+            "{\"op\":\"enter\",\"query_id\":0,\"parent_id\":0,\"type\":\"body\",\"node\":null,\"locals\":[]},",
+            "{\"op\":\"enter\",\"query_id\":1,\"parent_id\":0,\"type\":\"rule\",\"node\":null,\"locals\":[]},",
+            "{\"op\":\"enter\",\"query_id\":2,\"parent_id\":1,\"type\":\"rule\",\"node\":null,\"locals\":[]},",
+            "{\"op\":\"note\",\"query_id\":2,\"parent_id\":1,\"type\":\"\",\"node\":null,\"locals\":[],\"message\":\"user ann\"},",
+            "{\"op\":\"note\",\"query_id\":1,\"parent_id\":0,\"type\":\"\",\"node\":null,\"locals\":[],\"message\":\"in allow\"}",
+            "],\"result\":true}\n"
+        )
+    );
+    // No notes: an empty list, one empty line when pretty; undefined: no explanation.
+    assert_eq!(
+        gateway
+            .send("POST", "/v1/data/p/quiet?explain=notes", input)
+            .text(),
+        "{\"explanation\":[],\"result\":1}\n"
+    );
+    assert_eq!(
+        gateway
+            .send("POST", "/v1/data/p/quiet?explain=notes&pretty", input)
+            .text(),
+        "{\n  \"explanation\": [\n    \"\"\n  ],\n  \"result\": 1\n}\n"
+    );
+    assert_eq!(
+        gateway
+            .send("POST", "/v1/data/p/nothing?explain=notes", input)
+            .text(),
+        "{}\n"
+    );
+    // Without `explain`, nothing is traced and nothing changes.
+    assert_eq!(
+        gateway.send("POST", "/v1/data/p/allow", input).text(),
+        "{\"result\":true}\n"
+    );
+}
+
+#[test]
+fn explain_modes_other_than_notes_are_refused() {
+    let gateway = Gateway::start(&[]);
+    assert_eq!(gateway.send("PUT", "/v1/policies/p", NOTED).status, 200);
+    for mode in ["full", "fails", "debug"] {
+        let reply = gateway.send("GET", &format!("/v1/data/p/allow?explain={mode}"), "");
+        assert_eq!(reply.status, 400, "{mode}");
+        assert_eq!(
+            reply.text(),
+            format!(
+                "{{\n  \"code\": \"invalid_parameter\",\n  \"message\": \"explain={mode} is not supported by this gateway (explain=notes is)\"\n}}\n"
+            )
+        );
+        let reply = gateway.send(
+            "GET",
+            &format!("/v1/query?q=data.p.allow&explain={mode}"),
+            "",
+        );
+        assert_eq!(reply.status, 400, "{mode}");
+    }
+    // As OPA, a value that names no mode is no explanation, and the first mode named wins.
+    assert_eq!(
+        gateway
+            .send("GET", "/v1/data/p/quiet?explain=yes", "")
+            .text(),
+        "{\"result\":1}\n"
+    );
+    assert_eq!(
+        gateway
+            .send("GET", "/v1/data/p/quiet?explain=notes&explain=full", "")
+            .text(),
+        "{\"explanation\":[],\"result\":1}\n"
+    );
+}

@@ -14,7 +14,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::compiled::{CompiledPolicy, Fault, Unsupported};
 use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
-use super::{checks, diagnostics, extensions, lowering, rule_paths};
+use super::{checks, declarations, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
@@ -23,6 +23,7 @@ use crate::engine::{
 };
 use crate::error::{Error, Location, Problem};
 use crate::limits::Limits;
+use crate::trace::Trace;
 
 /// How many idle evaluators a prepared policy keeps; more requests at once clone the base.
 const POOL_CAPACITY: usize = 64;
@@ -357,7 +358,8 @@ impl PreparedRego {
         entrypoint: Entrypoint<'_>,
         input: Input<'_>,
         limits: &Limits,
-    ) -> Option<Result<Evaluation, Error>> {
+        traced: bool,
+    ) -> Option<Result<(Evaluation, Trace), Error>> {
         let compiled = self.compiled.as_ref().ok()?;
         let input = match input {
             Input::Undefined => None,
@@ -368,17 +370,17 @@ impl PreparedRego {
         };
         let answer = match entrypoint {
             Entrypoint::Data(path) => compiled
-                .document(path, input, limits)
-                .map(|answer| (Outcome::Document(answer.value), answer.prints)),
+                .document(path, input, limits, traced)
+                .map(|answer| (Outcome::Document(answer.value), answer.prints, answer.trace)),
             Entrypoint::Query(text) => {
                 let query = parse_query(&lowering::lower_query(text), self.queries_v1)?;
                 compiled
-                    .query(&query, input, limits)
-                    .map(|answer| (Outcome::Bindings(answer.value), answer.prints))
+                    .query(&query, input, limits, traced)
+                    .map(|answer| (Outcome::Bindings(answer.value), answer.prints, answer.trace))
             }
         };
         match answer {
-            Ok((outcome, prints)) => Some(Ok(Evaluation { outcome, prints })),
+            Ok((outcome, prints, trace)) => Some(Ok((Evaluation { outcome, prints }, trace))),
             Err(Fault::Timeout) => Some(Err(Error::Evaluation(Problem {
                 code: "eval_cancel_error",
                 message: "caller cancelled query execution".to_string(),
@@ -496,13 +498,23 @@ impl Prepared for PreparedRego {
                 prints: Vec::new(),
             });
         }
-        let evaluation = self.evaluate_uncached(entrypoint, input, limits)?;
+        let (evaluation, _) = self.evaluate_uncached(entrypoint, input, limits, false)?;
         if let (Some(cache), Some(key), Outcome::Document(decision)) =
             (&self.decisions, cache_key, &evaluation.outcome)
         {
             cache.put(key, decision.clone());
         }
         Ok(evaluation)
+    }
+
+    /// Never from the decision cache: the notes come from evaluating.
+    fn evaluate_traced(
+        &self,
+        entrypoint: Entrypoint<'_>,
+        input: Input<'_>,
+        limits: &Limits,
+    ) -> Result<(Evaluation, Trace), Error> {
+        self.evaluate_uncached(entrypoint, input, limits, true)
     }
 
     fn rules(&self) -> &[RuleInfo] {
@@ -521,15 +533,35 @@ impl Prepared for PreparedRego {
 }
 
 impl PreparedRego {
+    /// OPA's compile-time checks of a query's local declarations, which neither evaluator
+    /// makes (a query that does not parse is left to them, to report as they do).
+    fn check_declarations(&self, text: &str) -> Result<(), Error> {
+        let Some(query) = parse_query(&lowering::lower_query(text), self.queries_v1) else {
+            return Ok(());
+        };
+        let problems = declarations::check_query(&query);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Compile(problems))
+        }
+    }
+
+    /// Evaluates on the compiled evaluator, or on regorus when it cannot; `traced` also
+    /// records the trace (regorus records only the notes).
     fn evaluate_uncached(
         &self,
         entrypoint: Entrypoint<'_>,
         input: Input<'_>,
         limits: &Limits,
-    ) -> Result<Evaluation, Error> {
+        traced: bool,
+    ) -> Result<(Evaluation, Trace), Error> {
+        if let Entrypoint::Query(text) = entrypoint {
+            self.check_declarations(text)?;
+        }
         // A panic in the compiled evaluator (a bug) must not cost the request: regorus answers.
         match catch_unwind(AssertUnwindSafe(|| {
-            self.evaluate_compiled(entrypoint, input, limits)
+            self.evaluate_compiled(entrypoint, input, limits, traced)
         })) {
             Ok(Some(evaluation)) => return evaluation,
             Ok(None) => {}
@@ -546,19 +578,27 @@ impl PreparedRego {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             convert::with_memo(input_memo, || {
                 extensions::with_strictness(limits.strict_builtin_errors, || {
-                    self.run(&mut engine, entrypoint, input, limits)
+                    extensions::with_notes(traced, || {
+                        self.run(&mut engine, entrypoint, input, limits)
+                    })
                 })
             })
         }));
         match outcome {
-            Ok(outcome) => {
+            Ok((outcome, notes)) => {
                 let prints = engine.take_prints().unwrap_or_default();
                 // A full pool means many requests ran at once; the extra clone is dropped.
                 let _ = self.idle.push(engine);
-                Ok(Evaluation {
+                let evaluation = Evaluation {
                     outcome: outcome.map_err(|e| self.remap_error(e))?,
                     prints,
-                })
+                };
+                let mut trace = Trace::default();
+                if traced {
+                    trace = Trace::started();
+                    notes.into_iter().for_each(|note| trace.note_at_top(note));
+                }
+                Ok((evaluation, trace))
             }
             // The engine that panicked is dropped: its state is unknown.
             Err(panic) => Err(Error::Internal(panic_message(&*panic))),

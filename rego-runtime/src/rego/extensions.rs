@@ -7,7 +7,7 @@
 //! Operands and results cross between the two value types through the evaluation's
 //! conversion memo (`convert`), so a document handed to many builtins is converted once.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use regorus::Value as RegoValue;
 
@@ -16,6 +16,22 @@ use crate::builtins::{self, Builtin};
 
 thread_local! {
     static STRICT_BUILTIN_ERRORS: Cell<bool> = const { Cell::new(false) };
+    /// The notes `trace` made, while an evaluation on this thread collects them.
+    static NOTES: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `evaluate`, collecting the messages of `trace` calls when `collect` (for
+/// `explain=notes`); uncollected, `trace` does nothing more than check its operand.
+pub fn with_notes<R>(collect: bool, evaluate: impl FnOnce() -> R) -> (R, Vec<String>) {
+    if !collect {
+        return (evaluate(), Vec::new());
+    }
+    let previous = NOTES.with(|cell| cell.replace(Some(Vec::new())));
+    let result = evaluate();
+    let notes = NOTES
+        .with(|cell| cell.replace(previous))
+        .unwrap_or_default();
+    (result, notes)
 }
 
 /// Runs `evaluate` with builtin errors raised (`strict`) or turned into undefined.
@@ -33,11 +49,24 @@ pub fn with_strictness<R>(strict: bool, evaluate: impl FnOnce() -> R) -> R {
 /// engine already had extensions installed.
 pub fn install(engine: &mut regorus::Engine) -> anyhow::Result<()> {
     for builtin in builtins::table() {
-        engine.add_extension(
-            builtin.name.to_string(),
-            builtin.arity,
-            Box::new(move |operands: Vec<RegoValue>| call(builtin, &operands)),
-        )?;
+        let extension: Box<dyn regorus::Extension> = if builtin.name == "trace" {
+            Box::new(move |operands: Vec<RegoValue>| {
+                let result = call(builtin, &operands)?;
+                if result != RegoValue::Undefined
+                    && let Some(RegoValue::String(message)) = operands.first()
+                {
+                    NOTES.with(|cell| {
+                        if let Some(notes) = cell.borrow_mut().as_mut() {
+                            notes.push(message.to_string());
+                        }
+                    });
+                }
+                Ok(result)
+            })
+        } else {
+            Box::new(move |operands: Vec<RegoValue>| call(builtin, &operands))
+        };
+        engine.add_extension(builtin.name.to_string(), builtin.arity, extension)?;
     }
     Ok(())
 }

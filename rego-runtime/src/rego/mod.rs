@@ -4,6 +4,7 @@ mod annotations;
 mod checks;
 mod compiled;
 mod convert;
+mod declarations;
 mod diagnostics;
 mod engine;
 mod extensions;

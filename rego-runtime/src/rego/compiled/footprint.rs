@@ -105,6 +105,7 @@ impl Walk {
                 self.exprs(path);
             }
             Expr::Builtin { args, .. } | Expr::Function { args, .. } => self.exprs(args),
+            Expr::Trace(call) => self.expr(&call.message),
             Expr::Compare { lhs, rhs, .. } => {
                 self.boxed(lhs);
                 self.boxed(rhs);
@@ -174,6 +175,7 @@ mod tests {
                         frame_size: 0,
                         first_solution_only: true,
                     }],
+                    sites: Vec::new(),
                 }],
                 default: None,
             }],

@@ -56,6 +56,15 @@ pub(super) struct Rule {
 #[derive(Clone)]
 pub(super) struct Definition {
     pub bodies: Vec<Body>,
+    /// Where each body is, for traces (the rule's row, an `else`'s own row).
+    pub sites: Vec<Site>,
+}
+
+/// A place in a module, for traces: the file and the 1-based row.
+#[derive(Clone, Debug)]
+pub(super) struct Site {
+    pub file: std::sync::Arc<str>,
+    pub row: u32,
 }
 
 /// One rule body with the head terms it produces.
@@ -181,6 +190,8 @@ pub(super) enum Expr {
     },
     /// `print(...)`: true, after writing its operands (`<undefined>` for undefined ones).
     Print(Box<Print>),
+    /// `trace(msg)`: the builtin, whose note a traced evaluation records where it is made.
+    Trace(Box<TraceCall>),
     Compare {
         op: Compare,
         lhs: Box<Expr>,
@@ -219,4 +230,12 @@ pub(super) struct Print {
     /// `file:line` of the call, which every line printed starts with.
     pub location: String,
     pub args: Vec<Expr>,
+}
+
+/// A call of `trace`: see [`Expr::Trace`].
+#[derive(Clone)]
+pub(super) struct TraceCall {
+    pub builtin: &'static Builtin,
+    pub message: Expr,
+    pub site: Site,
 }

@@ -8,7 +8,9 @@ use regorus::unstable::{
 use std::collections::HashMap;
 
 use super::Unsupported;
-use super::ir::{Compare, Every, Expr, Pattern, Print, Query, RuleKind, Slot, Step};
+use super::ir::{
+    Compare, Every, Expr, Pattern, Print, Query, RuleKind, Site, Slot, Step, TraceCall,
+};
 use super::negation;
 use super::scope::{Callee, Name, Scope};
 use super::symbols::{Segment, flatten, static_path, var_name};
@@ -699,9 +701,19 @@ impl<'a> Lowerer<'a> {
         {
             return unsupported("a call with the wrong number of operands");
         }
-        let args = self.exprs(params, steps)?;
+        let mut args = self.exprs(params, steps)?;
         Ok(match callee {
             Callee::Function(rule) => Expr::Function { rule, args },
+            Callee::Builtin(builtin) if builtin.name == "trace" && args.len() == 1 => {
+                Expr::Trace(Box::new(TraceCall {
+                    builtin,
+                    message: args.remove(0),
+                    site: Site {
+                        file: span.source.file().as_str().into(),
+                        row: span.line,
+                    },
+                }))
+            }
             Callee::Builtin(builtin) => Expr::Builtin { builtin, args },
             Callee::Print => Expr::Print(Box::new(Print {
                 location: format!("{}:{}", span.source.file(), span.line),

@@ -8,9 +8,13 @@ use std::time::Instant;
 
 use smallvec::SmallVec;
 
-use super::ir::{Body, Compare, Expr, Pattern, Program, Query, RuleId, RuleKind, Step};
+use super::ir::{
+    Body, Compare, Expr, Pattern, Program, Query, Rule, RuleId, RuleKind, Step, TraceCall,
+};
+use super::tracer::{self, Tracer};
 use super::{Fault, MAX_NESTING};
 use crate::builtins::{self, Builtin, BuiltinError};
+use crate::trace::Trace;
 use crate::{Number, Value};
 
 pub(super) type Eval<T> = Result<T, Fault>;
@@ -78,6 +82,9 @@ pub(super) struct Machine<'p> {
     /// Queries running inside one another now (see [`MAX_NESTING`]).
     nesting: u32,
     prints: Vec<String>,
+    /// Only for `explain=notes`; evaluations without it only test that it is `None`, and
+    /// only where a rule body starts or gives a solution.
+    tracer: Option<Box<Tracer>>,
 }
 
 impl<'p> Machine<'p> {
@@ -87,6 +94,7 @@ impl<'p> Machine<'p> {
         input: Option<Value>,
         strict: bool,
         deadline: Instant,
+        traced: bool,
     ) -> Machine<'p> {
         let mut machine = Machine {
             program,
@@ -99,6 +107,7 @@ impl<'p> Machine<'p> {
             depth: 0,
             nesting: 0,
             prints: Vec::new(),
+            tracer: traced.then(|| Box::new(Tracer::new())),
         };
         machine.enter(input);
         machine
@@ -107,6 +116,56 @@ impl<'p> Machine<'p> {
     /// What `print` wrote so far, in order.
     pub fn take_prints(&mut self) -> Vec<String> {
         std::mem::take(&mut self.prints)
+    }
+
+    /// What a traced evaluation recorded; empty when untraced.
+    pub fn take_trace(&mut self) -> Trace {
+        self.tracer
+            .take()
+            .map_or_else(Trace::default, |tracer| tracer.finish())
+    }
+
+    /// Reports that body `body` of definition `definition` of `rule` starts: true when
+    /// traced, and then the caller reports its end with [`Machine::trace_exit`].
+    fn trace_enter(&mut self, rule: RuleId, definition: usize, body: usize) -> bool {
+        let Some(tracer) = self.tracer.as_deref_mut() else {
+            return false;
+        };
+        let rule = &self.program.rules[rule];
+        let site = rule
+            .definitions
+            .get(definition)
+            .and_then(|d| d.sites.get(body));
+        tracer.enter(rule, site);
+        true
+    }
+
+    fn trace_redo(&mut self) {
+        if let Some(tracer) = self.tracer.as_deref_mut() {
+            tracer.redo();
+        }
+    }
+
+    fn trace_exit(&mut self) {
+        if let Some(tracer) = self.tracer.as_deref_mut() {
+            tracer.exit();
+        }
+    }
+
+    /// Whether the definitions of `rule` after one that succeeded go untraced: OPA skips
+    /// them (the machine still evaluates them, for the same answer).
+    fn traces_after_success(&self, rule: RuleId) -> bool {
+        self.tracer.is_some() && tracer::exits_early(&self.program.rules[rule])
+    }
+
+    fn trace_mute(&mut self, muted: bool) {
+        if let Some(tracer) = self.tracer.as_deref_mut() {
+            if muted {
+                tracer.mute();
+            } else {
+                tracer.unmute();
+            }
+        }
     }
 
     /// Makes a new context for `input` current; answers the index of the one before.
@@ -142,61 +201,104 @@ impl<'p> Machine<'p> {
         let rule = &program.rules[id];
         match rule.kind {
             RuleKind::Complete => {
+                // Written out here and in `function_value`, not shared: a helper's frame per
+                // rule level would cost the nesting the stack allows.
+                let quiet_after_success = self.traces_after_success(id);
                 let mut result = None;
-                for definition in &rule.definitions {
-                    if let Some(value) = self.definition_value(&definition.bodies, &[])? {
+                for (d, definition) in rule.definitions.iter().enumerate() {
+                    if let Some(value) = self.definition_value(id, d, &definition.bodies, &[])? {
                         result = agree(result, value)?;
+                        if quiet_after_success {
+                            self.trace_mute(true);
+                        }
                     }
+                }
+                if quiet_after_success {
+                    self.trace_mute(false);
                 }
                 Ok(result.or_else(|| rule.default.clone()))
             }
-            RuleKind::Set => {
-                let mut members = BTreeSet::new();
-                for body in rule.definitions.iter().flat_map(|d| &d.bodies) {
-                    let Some(key) = &body.key else { continue };
-                    let mut frame = new_frame(body.frame_size);
-                    self.steps(&body.query.steps, &mut frame, &mut |m, f| {
-                        if let Some(member) = m.eval(key, f)? {
-                            members.insert(member);
-                        }
-                        Ok(Flow::Continue)
-                    })?;
-                }
-                Ok(Some(Value::Set(Arc::new(members))))
-            }
-            RuleKind::Object => {
-                let mut entries: BTreeMap<Value, Value> = BTreeMap::new();
-                for body in rule.definitions.iter().flat_map(|d| &d.bodies) {
-                    let Some(key) = &body.key else { continue };
-                    let mut frame = new_frame(body.frame_size);
-                    self.steps(&body.query.steps, &mut frame, &mut |m, f| {
-                        let Some(key) = m.eval(key, f)? else {
-                            return Ok(Flow::Continue);
-                        };
-                        let Some(value) = m.head_value(body, f)? else {
-                            return Ok(Flow::Continue);
-                        };
-                        match entries.get(&key) {
-                            Some(existing) if *existing != value => {
-                                Err(Fault::Fallback(OBJECT_KEYS_CONFLICT))
-                            }
-                            Some(_) => Ok(Flow::Continue),
-                            None => {
-                                entries.insert(key, value);
-                                Ok(Flow::Continue)
-                            }
-                        }
-                    })?;
-                }
-                Ok(Some(Value::Object(Arc::new(entries))))
-            }
+            // Apart, so that the frame of this function, which every level of nested
+            // complete rules pays for, holds only what complete rules need.
+            RuleKind::Set => self.set_value(id),
+            RuleKind::Object => self.object_value(id),
             RuleKind::Function => Err(Fault::Fallback("a function used as a value")),
         }
     }
 
+    #[inline(never)]
+    fn set_value(&mut self, id: RuleId) -> Eval<Option<Value>> {
+        let program = self.program;
+        let rule = &program.rules[id];
+        let mut members = BTreeSet::new();
+        for (d, b, body) in bodies(rule) {
+            let Some(key) = &body.key else { continue };
+            let mut frame = new_frame(body.frame_size);
+            let traced = self.trace_enter(id, d, b);
+            let run = self.steps(&body.query.steps, &mut frame, &mut |m, f| {
+                if let Some(member) = m.eval(key, f)? {
+                    members.insert(member);
+                }
+                if traced {
+                    m.trace_redo();
+                }
+                Ok(Flow::Continue)
+            });
+            if traced {
+                self.trace_exit();
+            }
+            run?;
+        }
+        Ok(Some(Value::Set(Arc::new(members))))
+    }
+
+    #[inline(never)]
+    fn object_value(&mut self, id: RuleId) -> Eval<Option<Value>> {
+        let program = self.program;
+        let rule = &program.rules[id];
+        let mut entries: BTreeMap<Value, Value> = BTreeMap::new();
+        for (d, b, body) in bodies(rule) {
+            let Some(key) = &body.key else { continue };
+            let mut frame = new_frame(body.frame_size);
+            let traced = self.trace_enter(id, d, b);
+            let run = self.steps(&body.query.steps, &mut frame, &mut |m, f| {
+                let Some(key) = m.eval(key, f)? else {
+                    return Ok(Flow::Continue);
+                };
+                let Some(value) = m.head_value(body, f)? else {
+                    return Ok(Flow::Continue);
+                };
+                match entries.get(&key) {
+                    Some(existing) if *existing != value => {
+                        return Err(Fault::Fallback(OBJECT_KEYS_CONFLICT));
+                    }
+                    Some(_) => {}
+                    None => {
+                        entries.insert(key, value);
+                    }
+                }
+                if traced {
+                    m.trace_redo();
+                }
+                Ok(Flow::Continue)
+            });
+            if traced {
+                self.trace_exit();
+            }
+            run?;
+        }
+        Ok(Some(Value::Object(Arc::new(entries))))
+    }
+
     /// The value of one definition: its first body with a solution decides, then `else`s.
-    fn definition_value(&mut self, bodies: &[Body], args: &[Value]) -> Eval<Option<Value>> {
-        for body in bodies {
+    fn definition_value(
+        &mut self,
+        id: RuleId,
+        definition: usize,
+        bodies: &[Body],
+        args: &[Value],
+    ) -> Eval<Option<Value>> {
+        for (b, body) in bodies.iter().enumerate() {
             let mut frame = new_frame(body.frame_size);
             for (param, arg) in body.params.iter().zip(args) {
                 if !self.matches(param, arg, &mut frame)? {
@@ -204,7 +306,12 @@ impl<'p> Machine<'p> {
                     return Ok(None);
                 }
             }
-            if let Some(value) = self.body_value(body, &mut frame)? {
+            let traced = self.trace_enter(id, definition, b);
+            let value = self.body_value(body, &mut frame, traced);
+            if traced {
+                self.trace_exit();
+            }
+            if let Some(value) = value? {
                 return Ok(Some(value));
             }
         }
@@ -221,18 +328,20 @@ impl<'p> Machine<'p> {
     }
 
     /// The head value a body gives; its solutions must all agree.
-    fn body_value(&mut self, body: &Body, frame: &mut Frame) -> Eval<Option<Value>> {
+    fn body_value(&mut self, body: &Body, frame: &mut Frame, traced: bool) -> Eval<Option<Value>> {
         let mut result: Option<Value> = None;
         self.steps(&body.query.steps, frame, &mut |m, f| {
             let Some(value) = m.head_value(body, f)? else {
                 return Ok(Flow::Continue);
             };
             result = agree(result.take(), value)?;
-            Ok(if body.first_solution_only {
-                Flow::Stop
-            } else {
-                Flow::Continue
-            })
+            if body.first_solution_only {
+                return Ok(Flow::Stop);
+            }
+            if traced {
+                m.trace_redo();
+            }
+            Ok(Flow::Continue)
         })?;
         Ok(result)
     }
@@ -268,11 +377,18 @@ impl<'p> Machine<'p> {
     fn function_value(&mut self, id: RuleId, args: &[Value]) -> Eval<Option<Value>> {
         let program = self.program;
         let rule = &program.rules[id];
+        let quiet_after_success = self.traces_after_success(id);
         let mut result = None;
-        for definition in &rule.definitions {
-            if let Some(value) = self.definition_value(&definition.bodies, args)? {
+        for (d, definition) in rule.definitions.iter().enumerate() {
+            if let Some(value) = self.definition_value(id, d, &definition.bodies, args)? {
                 result = agree(result, value)?;
+                if quiet_after_success {
+                    self.trace_mute(true);
+                }
             }
+        }
+        if quiet_after_success {
+            self.trace_mute(false);
         }
         Ok(result.or_else(|| rule.default.clone()))
     }
@@ -531,6 +647,7 @@ impl<'p> Machine<'p> {
                 Some(operands) => self.call_function(*rule, operands)?,
                 None => None,
             },
+            Expr::Trace(call) => self.trace(call, frame)?,
             Expr::Print(print) => {
                 let mut line = format!("{}: ", print.location);
                 for (i, arg) in print.args.iter().enumerate() {
@@ -703,6 +820,22 @@ impl<'p> Machine<'p> {
         Ok(result)
     }
 
+    /// `trace(message)`: the builtin's answer, and the note when traced. Kept out of `eval`,
+    /// whose frame every nested expression pays for.
+    #[inline(never)]
+    fn trace(&mut self, call: &TraceCall, frame: &mut Frame) -> Eval<Option<Value>> {
+        let Some(message) = self.eval(&call.message, frame)? else {
+            return Ok(None);
+        };
+        let result = self.call_builtin(call.builtin, std::slice::from_ref(&message))?;
+        if result.is_some()
+            && let Some(tracer) = self.tracer.as_deref_mut()
+        {
+            tracer.note(&call.site, &message);
+        }
+        Ok(result)
+    }
+
     fn call_builtin(&mut self, builtin: &Builtin, operands: &[Value]) -> Eval<Option<Value>> {
         match builtins::call(builtin, operands) {
             Ok(value) => Ok(Some(value)),
@@ -864,4 +997,18 @@ fn replaced(input: Option<Value>, path: &[Value], value: Value) -> Value {
     let inner = map.remove(first);
     map.insert(first.clone(), replaced(inner, rest, value));
     Value::Object(entries)
+}
+
+/// Every body of a rule with its definition's and its own index.
+fn bodies(rule: &Rule) -> impl Iterator<Item = (usize, usize, &Body)> {
+    rule.definitions
+        .iter()
+        .enumerate()
+        .flat_map(|(d, definition)| {
+            definition
+                .bodies
+                .iter()
+                .enumerate()
+                .map(move |(b, body)| (d, b, body))
+        })
 }

@@ -21,6 +21,7 @@ mod rules;
 mod scope;
 mod symbols;
 mod syntax;
+mod tracer;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -60,10 +61,12 @@ pub struct Unsupported(pub &'static str);
 /// ~2.5 KiB a level in a release build, ~9 KiB in a debug build).
 pub(crate) const MAX_NESTING: u32 = 4_000;
 
-/// What an evaluation answers, with what `print` wrote meanwhile.
+/// What an evaluation answers, with what `print` wrote meanwhile and, when traced, what it
+/// traced.
 pub(super) struct Answer<T> {
     pub value: T,
     pub prints: Vec<String>,
+    pub trace: crate::Trace,
 }
 
 /// A policy compiled for this evaluator, with the base data it evaluates against.
@@ -156,13 +159,15 @@ impl CompiledPolicy {
         path: &[PathSegment],
         input: Option<Value>,
         limits: &Limits,
+        traced: bool,
     ) -> Result<Answer<Option<Value>>, Fault> {
         let document = self.resolved(path)?;
-        let mut machine = self.machine(input, limits);
+        let mut machine = self.machine(input, limits, traced);
         let value = machine.eval(&document, &mut Frame::new())?;
         Ok(Answer {
             value,
             prints: machine.take_prints(),
+            trace: machine.take_trace(),
         })
     }
 
@@ -238,6 +243,7 @@ impl CompiledPolicy {
         query: &regorus::unstable::Query,
         input: Option<Value>,
         limits: &Limits,
+        traced: bool,
     ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
         let names = ModuleNames::query();
         let mut lowerer = Lowerer::new(Scope::new(&self.symbols, &names));
@@ -258,7 +264,7 @@ impl CompiledPolicy {
             .filter(|(name, _)| !name.starts_with('$'))
             .collect();
         let mut frame = new_frame(lowerer.scope.frame_size());
-        let mut machine = self.machine(input, limits);
+        let mut machine = self.machine(input, limits, traced);
         let mut solutions = Vec::new();
         machine.run(&compiled, &mut frame, &mut |_, f| {
             let bindings = outputs
@@ -271,10 +277,11 @@ impl CompiledPolicy {
         Ok(Answer {
             value: solutions,
             prints: machine.take_prints(),
+            trace: machine.take_trace(),
         })
     }
 
-    fn machine(&self, input: Option<Value>, limits: &Limits) -> Machine<'_> {
+    fn machine(&self, input: Option<Value>, limits: &Limits, traced: bool) -> Machine<'_> {
         let deadline = Instant::now() + limits.timeout;
         Machine::new(
             &self.program,
@@ -282,6 +289,7 @@ impl CompiledPolicy {
             input,
             limits.strict_builtin_errors,
             deadline,
+            traced,
         )
     }
 }

@@ -4,7 +4,7 @@
 use regorus::unstable::{Module, Rule as AstRule, RuleBody};
 
 use super::Unsupported;
-use super::ir::{Body, Definition, Expr, Query, Rule, RuleKind};
+use super::ir::{Body, Definition, Expr, Query, Rule, RuleKind, Site};
 use super::lower::Lowerer;
 use super::scope::{Scope, pattern_names};
 use super::symbols::{Head, ModuleNames, Symbols, head};
@@ -65,8 +65,12 @@ fn compile_rule(
             }
             rules[id].default = Some(default_value(symbols, names, &head)?);
         }
-        AstRule::Spec { bodies, .. } => {
-            let definitions = definitions(symbols, names, &head, bodies, unsafe_variables)?;
+        AstRule::Spec { span, bodies, .. } => {
+            let site = Site {
+                file: span.source.file().as_str().into(),
+                row: span.line,
+            };
+            let definitions = definitions(symbols, names, &head, &site, bodies, unsafe_variables)?;
             rules[id].definitions.extend(definitions);
         }
     }
@@ -74,23 +78,31 @@ fn compile_rule(
 }
 
 /// A definition per body that is not an `else`; each `else` joins the chain before it.
+/// Bodies are placed at the rule (`site`), an `else` at its own row, as OPA traces them.
 fn definitions(
     symbols: &Symbols,
     names: &ModuleNames,
     head: &Head<'_>,
+    site: &Site,
     bodies: &[RuleBody],
     unsafe_variables: &mut Vec<Problem>,
 ) -> Result<Vec<Definition>, Unsupported> {
     let mut body = |stmts, value| body(symbols, names, head, stmts, value, unsafe_variables);
     if bodies.is_empty() {
         let body = body(&[], head.value)?;
-        return Ok(vec![Definition { bodies: vec![body] }]);
+        return Ok(vec![Definition {
+            bodies: vec![body],
+            sites: vec![site.clone()],
+        }]);
     }
     let mut out: Vec<Definition> = Vec::new();
     for rule_body in bodies {
         if !rule_body.is_else {
             let body = body(&rule_body.query.stmts, head.value)?;
-            out.push(Definition { bodies: vec![body] });
+            out.push(Definition {
+                bodies: vec![body],
+                sites: vec![site.clone()],
+            });
             continue;
         }
         if !matches!(head.kind, RuleKind::Complete | RuleKind::Function) {
@@ -99,10 +111,14 @@ fn definitions(
         // An `else` without a value is `true`.
         let value = rule_body.assign.as_ref().map(|a| a.value.as_ref());
         let body = body(&rule_body.query.stmts, value)?;
-        out.last_mut()
-            .ok_or(Unsupported("`else` without a body before it"))?
-            .bodies
-            .push(body);
+        let definition = out
+            .last_mut()
+            .ok_or(Unsupported("`else` without a body before it"))?;
+        definition.bodies.push(body);
+        definition.sites.push(Site {
+            file: site.file.clone(),
+            row: rule_body.span.line,
+        });
     }
     Ok(out)
 }

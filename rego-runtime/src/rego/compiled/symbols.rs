@@ -297,7 +297,10 @@ impl Symbols {
 
     /// The merged document at `path`, a path that leads to rules or packages.
     pub fn virtual_document(&self, path: Vec<String>) -> Expr {
-        let rules = self.rules_below(&path).collect();
+        // In OPA's order, which its traces and notes show: rule paths sorted (OPA walks its
+        // rule tree by sorted keys).
+        let mut rules: Vec<RuleId> = self.rules_below(&path).collect();
+        rules.sort_by(|a, b| self.rules[*a].0.cmp(&self.rules[*b].0));
         let packages = self
             .packages
             .iter()
