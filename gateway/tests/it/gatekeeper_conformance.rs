@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 
 use serde::Deserialize;
 
-use crate::support::repo_root;
 use crate::support::tempdir::TempDir;
+use crate::support::{repo_root, require_gator};
 
 const CORPUS: &str = "./conformance/gatekeeper/...";
 
@@ -39,23 +39,6 @@ fn known_failures() -> KnownFailures {
     let path = repo_root().join("conformance/gatekeeper/known-failures.yaml");
     let text = std::fs::read_to_string(&path).expect("known-failures.yaml");
     yaml_serde::from_str(&text).expect("known-failures.yaml parses")
-}
-
-/// The real `gator` the Makefile installs, or a skip message (a failure when oracles are
-/// required, as `make test` requires them).
-fn require_gator() -> Option<PathBuf> {
-    let path = std::env::var_os("GATOR_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".tools/bin/gator"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("GATEWAY_REQUIRE_ORACLES").is_none(),
-        "real gator is required but missing: run `make tools`"
-    );
-    eprintln!("skipped: real gator is not installed (make tools builds it)");
-    None
 }
 
 fn run(binary: &Path, args: &[&str], dir: &Path) -> Output {

@@ -5,24 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::repo_root;
-
-/// The real `gator` the Makefile installs, or a skip message (a failure when oracles are
-/// required, as `make test` requires them).
-fn require_gator() -> Option<PathBuf> {
-    let path = std::env::var_os("GATOR_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".tools/bin/gator"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("GATEWAY_REQUIRE_ORACLES").is_none(),
-        "real gator is required but missing: run `make tools`"
-    );
-    eprintln!("skipped: real gator is not installed (make tools builds it)");
-    None
-}
+use crate::support::{repo_root, require_gator};
 
 fn test_command(binary: &Path, dir: &Path, args: &[&str]) -> Output {
     Command::new(binary)

@@ -136,6 +136,23 @@ pub fn require_opa() -> Option<PathBuf> {
     found
 }
 
+/// The real `gator` the Makefile installs, or a skip message (a failure when oracles are
+/// required, as `make test` requires them).
+pub fn require_gator() -> Option<PathBuf> {
+    let path = std::env::var_os("GATOR_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools/bin/gator"));
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("GATEWAY_REQUIRE_ORACLES").is_none(),
+        "real gator is required but missing: run `make tools`"
+    );
+    eprintln!("skipped: real gator is not installed (make tools builds it)");
+    None
+}
+
 /// Real `opa run --server` on a private Unix socket.
 pub struct RealOpa {
     pub target: Target,
