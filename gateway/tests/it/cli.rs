@@ -389,6 +389,62 @@ fn conformance_over_http_leaves_what_a_live_server_holds_alone() {
 }
 
 #[test]
+fn conformance_finds_the_known_failures_beside_the_cases() {
+    let dir = TempDir::new("conformance-known");
+    let cases = dir.path().join("cases");
+    write_cases(
+        &cases,
+        "cases:\n- note: right\n  query: x = 1\n  want_result: [{x: 1}]\n\
+         - note: wrong\n  query: x = 1\n  want_result: [{x: 2}]\n",
+    );
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .arg("conformance")
+            .args(extra)
+            .arg(&cases)
+            .output()
+            .expect("run conformance")
+    };
+    assert!(
+        !run(&[]).status.success(),
+        "without a list the wrong case fails the run"
+    );
+
+    // Beside the corpus directory, as conformance/known-failures.yaml is.
+    let beside = dir.path().join("known-failures.yaml");
+    std::fs::write(
+        &beside,
+        "- case: v1/demo/wrong\n  reason: the case is wrong on purpose\n",
+    )
+    .expect("write");
+    let output = run(&["--format", "json"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
+    assert_eq!(report["totals"][0]["passed"], 1, "{stdout}");
+    assert_eq!(report["totals"][0]["known"], 1, "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("known-failures.yaml (1 entries)"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Inside the corpus directory it comes first; the flag overrides both.
+    std::fs::write(cases.join("known-failures.yaml"), "[]\n").expect("write");
+    assert!(!run(&[]).status.success());
+    let output = run(&["--known-failures", &beside.to_string_lossy()]);
+    assert!(output.status.success());
+    let output = run(&["--known-failures", "no-such-list.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--known-failures no-such-list.yaml: no such file"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
 fn builtins_lists_every_opa_builtin() {
     let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .args(["builtins", "--format", "json", "--corpus"])
