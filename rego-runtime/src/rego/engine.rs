@@ -14,7 +14,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::compiled::{CompiledPolicy, Fault, Unsupported};
 use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
-use super::{checks, diagnostics, extensions, lowering, rule_paths};
+use super::{checks, diagnostics, extensions, lowering, rule_paths, safety};
 use crate::Value;
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
@@ -287,6 +287,10 @@ impl PreparedRego {
         ));
         problems.extend(checks::recursion(&mut engine));
         if problems.is_empty() {
+            // Before regorus's analysis, which prints to stderr on a body it cannot order.
+            problems.extend(safety::unsafe_variables(engine.get_modules()));
+        }
+        if problems.is_empty() {
             // OPA's type checker runs only on modules that passed the stages before it.
             problems.extend(super::typecheck::check(&mut engine));
         }
@@ -451,8 +455,13 @@ impl PreparedRego {
             Entrypoint::Query(query) => {
                 let query = lowering::lower_query(query);
                 check_query_syntax(&query, self.queries_v1)?;
-                let one_expression =
-                    parse_query(&query, self.queries_v1).is_none_or(|q| q.stmts.len() == 1);
+                let parsed = parse_query(&query, self.queries_v1);
+                // Before regorus's analysis, which prints to stderr on a query it cannot order.
+                let unsafe_variables = parsed.as_deref().map(safety::unsafe_in_query);
+                if let Some(problems) = unsafe_variables.filter(|p| !p.is_empty()) {
+                    return Err(Error::Compile(problems));
+                }
+                let one_expression = parsed.is_none_or(|q| q.stmts.len() == 1);
                 let results = engine
                     .eval_query(query, false)
                     .map_err(|e| query_error(&e.to_string()))?;

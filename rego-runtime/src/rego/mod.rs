@@ -13,6 +13,7 @@ mod lowering;
 mod outline;
 mod output_args;
 mod rule_paths;
+mod safety;
 mod typecheck;
 
 pub use checks::is_builtin;
