@@ -14,6 +14,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::compiled::{CompiledPolicy, Fault, Unsupported};
 use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
+use super::output_args::PolicyFunctions;
 use super::{checks, diagnostics, extensions, lowering, rule_paths, safety};
 use crate::Value;
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
@@ -252,9 +253,10 @@ impl PreparedRego {
 
         let mut problems = Vec::new();
         let mut lowered_files = HashMap::new();
+        let functions = PolicyFunctions::of(policies.modules.iter().map(|m| &*m.source));
         for module in &policies.modules {
             engine.set_rego_v0(module.rego_version == RegoVersion::V0);
-            let lowered = lowering::lower(&module.source, module.rego_version);
+            let lowered = lowering::lower_in(&module.source, module.rego_version, &functions);
             if let Some(error) = &lowered.annotation_error {
                 problems.push(Problem {
                     code: "rego_parse_error",

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 
 use super::annotations::{self, Annotation, AnnotationError};
 use super::lexer::{self, Kind, Token};
+use super::output_args::PolicyFunctions;
 use super::{logic_operators, output_args};
 use crate::Value;
 use crate::engine::RegoVersion;
@@ -105,8 +106,15 @@ pub(super) struct Edit {
     pub text: String,
 }
 
-/// Returns source regorus handles for `source`.
+/// Returns source regorus handles for `source`, a module on its own.
+#[cfg(test)]
 pub fn lower(source: &str, version: RegoVersion) -> Lowered {
+    lower_in(source, version, &PolicyFunctions::default())
+}
+
+/// Returns source regorus handles for `source`, one module of a policy whose functions are
+/// `functions`.
+pub fn lower_in(source: &str, version: RegoVersion, functions: &PolicyFunctions) -> Lowered {
     let tokens: Vec<Token> = lexer::tokenize(source);
     let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
     let statements = split_statements(source, &significant);
@@ -134,6 +142,7 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
         source,
         &significant,
         output_args::Unit::Module,
+        functions,
     ));
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
@@ -155,6 +164,7 @@ pub fn lower_query(query: &str) -> String {
         query,
         &significant,
         output_args::Unit::Query,
+        &PolicyFunctions::default(),
     ));
     apply(query, edits).text
 }
