@@ -269,6 +269,18 @@ impl PreparedRego {
                 });
                 continue;
             }
+            if let Some(error) = &lowered.keyword_error {
+                problems.push(Problem {
+                    code: "rego_parse_error",
+                    message: error.message.clone(),
+                    location: Some(Location {
+                        file: module.file.clone(),
+                        row: error.row,
+                        col: error.col,
+                    }),
+                });
+                continue;
+            }
             if let Err(error) = engine.add_policy(module.file.clone(), lowered.text.clone()) {
                 problems.push(diagnostics::parse_problem(&error.to_string()));
             }
@@ -377,7 +389,8 @@ impl PreparedRego {
                 .document(path, input, limits)
                 .map(|answer| (Outcome::Document(answer.value), answer.prints)),
             Entrypoint::Query(text) => {
-                let query = parse_query(&lowering::lower_query(text), self.queries_v1)?;
+                let query = lowering::lower_query(text, self.query_version()).ok()?;
+                let query = parse_query(&query, self.queries_v1)?;
                 compiled
                     .query(&query, input, limits)
                     .map(|answer| (Outcome::Bindings(answer.value), answer.prints))
@@ -455,7 +468,17 @@ impl PreparedRego {
                 Ok(Outcome::Document(value))
             }
             Entrypoint::Query(query) => {
-                let query = lowering::lower_query(query);
+                let query = lowering::lower_query(query, self.query_version()).map_err(|e| {
+                    Error::Compile(vec![Problem {
+                        code: "rego_parse_error",
+                        message: e.message,
+                        location: Some(Location {
+                            file: String::new(),
+                            row: e.row,
+                            col: e.col,
+                        }),
+                    }])
+                })?;
                 check_query_syntax(&query, self.queries_v1)?;
                 let parsed = parse_query(&query, self.queries_v1);
                 // Before regorus's analysis, which prints to stderr on a query it cannot order.
@@ -578,6 +601,15 @@ impl PreparedRego {
 }
 
 impl PreparedRego {
+    /// The Rego version ad-hoc queries are parsed with.
+    fn query_version(&self) -> RegoVersion {
+        if self.queries_v1 {
+            RegoVersion::V1
+        } else {
+            RegoVersion::V0
+        }
+    }
+
     /// Moves an error's locations from lowered columns back to the user's source.
     fn remap_error(&self, error: Error) -> Error {
         match error {

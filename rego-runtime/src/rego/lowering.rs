@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 
 use super::annotations::{self, Annotation, AnnotationError};
+use super::future_keywords::{self, KeywordError};
 use super::lexer::{self, Kind, Token};
 use super::output_args::PolicyFunctions;
 use super::{logic_operators, output_args};
@@ -47,6 +48,8 @@ pub struct Lowered {
     shifts: Vec<Shift>,
     /// A `# METADATA` block that is not valid YAML; OPA rejects the module.
     pub annotation_error: Option<AnnotationError>,
+    /// A v0 module that uses a future keyword OPA does not accept without its import.
+    pub keyword_error: Option<KeywordError>,
     /// The module imports negated bodies, an import the lowered text no longer has (see
     /// [`logic_operators::negates_whole_expressions`]).
     pub negates_whole_expressions: bool,
@@ -146,19 +149,35 @@ pub fn lower_in(source: &str, version: RegoVersion, functions: &PolicyFunctions)
     ));
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
+    let mut keyword_error = None;
+    if version == RegoVersion::V0 {
+        match future_keywords::rewrites(source, &significant, output_args::Unit::Module) {
+            Ok(rewrites) => edits.extend(rewrites),
+            Err(error) => keyword_error = Some(error),
+        }
+    }
     Lowered {
         annotation_error,
+        keyword_error,
         negates_whole_expressions: version == RegoVersion::V1
             && logic_operators::negates_whole_expressions(source, &significant),
         ..apply(source, edits)
     }
 }
 
-/// Returns a query regorus handles for `query` (calls with output operands rewritten).
-pub fn lower_query(query: &str) -> String {
+/// Returns a query regorus handles for `query` (calls with output operands rewritten), or the
+/// parse error OPA reports for a v0 query using a future keyword.
+pub fn lower_query(query: &str, version: RegoVersion) -> Result<String, KeywordError> {
     let tokens = lexer::tokenize(query);
     let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
     let mut edits = Vec::new();
+    if version == RegoVersion::V0 {
+        edits.extend(future_keywords::rewrites(
+            query,
+            &significant,
+            output_args::Unit::Query,
+        )?);
+    }
     template_strings(query, &tokens, &mut 0, &mut edits);
     edits.extend(output_args::rewrites(
         query,
@@ -166,7 +185,7 @@ pub fn lower_query(query: &str) -> String {
         output_args::Unit::Query,
         &PolicyFunctions::default(),
     ));
-    apply(query, edits).text
+    Ok(apply(query, edits).text)
 }
 
 /// Every template string of `tokens` to its `internal.template_string` call.
@@ -827,6 +846,7 @@ pub(super) fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
         text,
         shifts,
         annotation_error: None,
+        keyword_error: None,
         negates_whole_expressions: false,
     }
 }

@@ -7,6 +7,7 @@ mod convert;
 mod diagnostics;
 mod engine;
 mod extensions;
+mod future_keywords;
 pub mod lexer;
 mod logic_operators;
 mod lowering;
