@@ -134,7 +134,7 @@ fn run(args: &ConformanceArgs) -> anyhow::Result<bool> {
 /// The flag's list, or the lists found beside the PATHs.
 fn known_failures(args: &ConformanceArgs) -> anyhow::Result<KnownFailures> {
     if let Some(path) = &args.known_failures {
-        if !path.is_file() {
+        if !path.exists() {
             bail!("--known-failures {}: no such file", path.display());
         }
         return KnownFailures::load(path);
