@@ -16,6 +16,9 @@
 //! - `a and b`, `a or b` and `not { body }` (OPA 1.22, opt-in by import; see
 //!   `logic_operators`): they become comprehensions with the same meaning.
 //! - calls with an output operand, `f(a, x)` (see `output_args`): they become `x = f(a)`.
+//! - two object literals unified with the same keys (see `object_unification`): they become
+//!   arrays of their values.
+//! - in v0, future keywords used without their import (see `future_keywords`).
 //! - `rego.metadata.rule()` and `rego.metadata.chain()` (regorus keeps no annotations): they
 //!   become the constant each answers with, read from the module's `# METADATA` blocks.
 
@@ -25,7 +28,7 @@ use super::annotations::{self, Annotation, AnnotationError};
 use super::future_keywords::{self, KeywordError};
 use super::lexer::{self, Kind, Token};
 use super::output_args::PolicyFunctions;
-use super::{logic_operators, output_args};
+use super::{logic_operators, object_unification, output_args};
 use crate::Value;
 use crate::engine::RegoVersion;
 
@@ -147,6 +150,11 @@ pub fn lower_in(source: &str, version: RegoVersion, functions: &PolicyFunctions)
         output_args::Unit::Module,
         functions,
     ));
+    edits.extend(object_unification::rewrites(
+        source,
+        &significant,
+        output_args::Unit::Module,
+    ));
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
     let mut keyword_error = None;
@@ -184,6 +192,11 @@ pub fn lower_query(query: &str, version: RegoVersion) -> Result<String, KeywordE
         &significant,
         output_args::Unit::Query,
         &PolicyFunctions::default(),
+    ));
+    edits.extend(object_unification::rewrites(
+        query,
+        &significant,
+        output_args::Unit::Query,
     ));
     Ok(apply(query, edits).text)
 }

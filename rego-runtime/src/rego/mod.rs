@@ -11,6 +11,7 @@ mod future_keywords;
 pub mod lexer;
 mod logic_operators;
 mod lowering;
+mod object_unification;
 mod outline;
 mod output_args;
 mod rule_paths;

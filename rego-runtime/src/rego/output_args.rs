@@ -108,28 +108,9 @@ pub(super) fn rewrites(
         functions.extend(module_functions(source, tokens));
     }
     let mut found = Vec::new();
-    // A query is one body: as if inside the braces of a rule.
-    let mut open: Vec<&str> = match unit {
-        Unit::Module => Vec::new(),
-        Unit::Query => vec!["{"],
-    };
+    let starts = literal_starts(source, tokens, unit);
     for (i, token) in tokens.iter().enumerate() {
-        let text = token.text(source);
-        match text {
-            "{" | "[" | "(" => open.push(text),
-            "}" | "]" | ")" => {
-                open.pop();
-            }
-            _ => {}
-        }
-        // A body's expressions: in a rule or `every` body, or after a comprehension's `|`.
-        let in_body = match i.checked_sub(1).map(|p| tokens[p].text(source)) {
-            Some("|" | ";") => !open.is_empty(),
-            // A body of one expression: `p := y if f(1, y)`.
-            Some("if") => unit == Unit::Module,
-            _ => open.last() == Some(&"{") && starts_literal(source, tokens, i),
-        };
-        if token.kind != Kind::Ident || !in_body {
+        if token.kind != Kind::Ident || !starts[i] {
             continue;
         }
         let Some((name, paren)) = call_name(source, tokens, i) else {
@@ -184,6 +165,32 @@ pub(super) fn rewrites(
     found
 }
 
+/// Per token, whether it begins an expression of a body: in a rule or `every` body, after a
+/// comprehension's `|`, or after `if` (a body of one expression, `p := y if f(1, y)`).
+pub(super) fn literal_starts(source: &str, tokens: &[Token], unit: Unit) -> Vec<bool> {
+    // A query is one body: as if inside the braces of a rule.
+    let mut open: Vec<&str> = match unit {
+        Unit::Module => Vec::new(),
+        Unit::Query => vec!["{"],
+    };
+    let mut starts = Vec::with_capacity(tokens.len());
+    for (i, token) in tokens.iter().enumerate() {
+        starts.push(match i.checked_sub(1).map(|p| tokens[p].text(source)) {
+            Some("|" | ";") => !open.is_empty(),
+            Some("if") => unit == Unit::Module,
+            _ => open.last() == Some(&"{") && starts_literal(source, tokens, i),
+        });
+        match token.text(source) {
+            text @ ("{" | "[" | "(") => open.push(text),
+            "}" | "]" | ")" => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    starts
+}
+
 /// The declared operand count of a builtin OPA has, unless it takes any number of them or is
 /// a relation (`walk(x, [path, value])` is its own form, which regorus evaluates).
 fn builtin_arity(name: &str) -> Option<usize> {
@@ -230,7 +237,7 @@ fn starts_literal(source: &str, tokens: &[Token], i: usize) -> bool {
 
 /// True when the call closing at `close` ends its expression: `}`, `]`, `;` or `with` follows, or
 /// the next line starts a new expression.
-fn ends_literal(source: &str, tokens: &[Token], close: usize) -> bool {
+pub(super) fn ends_literal(source: &str, tokens: &[Token], close: usize) -> bool {
     let Some(next) = tokens.get(close + 1) else {
         return true;
     };
