@@ -269,9 +269,9 @@ impl PreparedRego {
                 });
                 continue;
             }
-            if let Some(error) = &lowered.keyword_error {
+            if let Some(error) = &lowered.rejection {
                 problems.push(Problem {
-                    code: "rego_parse_error",
+                    code: error.code,
                     message: error.message.clone(),
                     location: Some(Location {
                         file: module.file.clone(),
@@ -470,7 +470,7 @@ impl PreparedRego {
             Entrypoint::Query(query) => {
                 let query = lowering::lower_query(query, self.query_version()).map_err(|e| {
                     Error::Compile(vec![Problem {
-                        code: "rego_parse_error",
+                        code: e.code,
                         message: e.message,
                         location: Some(Location {
                             file: String::new(),

@@ -7,31 +7,19 @@
 use std::collections::BTreeSet;
 
 use super::lexer::{self, Kind, Token, line_break};
-use super::lowering::Edit;
+use super::lowering::{Edit, Rejection};
 use super::output_args::Unit;
-
-/// A parse error OPA reports, at a place in the original text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeywordError {
-    pub row: u32,
-    pub col: u32,
-    pub message: String,
-}
 
 const EXPECTED_END: &str = "unexpected identifier token: expected \\n or ; or }";
 
 /// The rewrites that keep regorus from warning about the v0 text `source` (its significant
 /// `tokens`), or OPA's parse error for it.
-pub(super) fn rewrites(
-    source: &str,
-    tokens: &[Token],
-    unit: Unit,
-) -> Result<Vec<Edit>, KeywordError> {
+pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Result<Vec<Edit>, Rejection> {
     let imported = imported(source, tokens);
     let missing = |keyword: &str| !imported.contains(keyword);
     let error = |at: &Token, message: String| {
         let (row, col) = lexer::row_col(source, at.start);
-        Err(KeywordError { row, col, message })
+        Err(Rejection::parse(row, col, message))
     };
     let mut edits = Vec::new();
     let mut braces = 0usize;
@@ -98,14 +86,10 @@ fn rule_if(
     at: usize,
     imported: &BTreeSet<&str>,
     edits: &mut Vec<Edit>,
-) -> Result<(), KeywordError> {
+) -> Result<(), Rejection> {
     let error = |token: &Token, message: &str| {
         let (row, col) = lexer::row_col(source, token.start);
-        Err(KeywordError {
-            row,
-            col,
-            message: message.to_string(),
-        })
+        Err(Rejection::parse(row, col, message.to_string()))
     };
     let rule_name = "var cannot be used for rule name (hint: `import future.keywords.if` for `p if { ... }` rules)";
     let start = statement_start(source, tokens, at);

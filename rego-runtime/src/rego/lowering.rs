@@ -18,17 +18,18 @@
 //! - calls with an output operand, `f(a, x)` (see `output_args`): they become `x = f(a)`.
 //! - two object literals unified with the same keys (see `object_unification`): they become
 //!   arrays of their values.
-//! - in v0, future keywords used without their import (see `future_keywords`).
+//! - in v0, future keywords used without their import (see `future_keywords`), and
+//!   `import input` (see `input_import`): regorus prints warnings about them to stderr.
 //! - `rego.metadata.rule()` and `rego.metadata.chain()` (regorus keeps no annotations): they
 //!   become the constant each answers with, read from the module's `# METADATA` blocks.
 
 use std::collections::HashMap;
 
 use super::annotations::{self, Annotation, AnnotationError};
-use super::future_keywords::{self, KeywordError};
+use super::future_keywords;
 use super::lexer::{self, Kind, Token};
 use super::output_args::PolicyFunctions;
-use super::{logic_operators, object_unification, output_args};
+use super::{input_import, logic_operators, object_unification, output_args};
 use crate::Value;
 use crate::engine::RegoVersion;
 
@@ -51,8 +52,9 @@ pub struct Lowered {
     shifts: Vec<Shift>,
     /// A `# METADATA` block that is not valid YAML; OPA rejects the module.
     pub annotation_error: Option<AnnotationError>,
-    /// A v0 module that uses a future keyword OPA does not accept without its import.
-    pub keyword_error: Option<KeywordError>,
+    /// Why OPA rejects the module before any engine parses it (a v0 future keyword without
+    /// its import, a second `import input`).
+    pub rejection: Option<Rejection>,
     /// The module imports negated bodies, an import the lowered text no longer has (see
     /// [`logic_operators::negates_whole_expressions`]).
     pub negates_whole_expressions: bool,
@@ -101,6 +103,26 @@ impl Lowered {
         }
         // Past the end of the line (an error at its end): the rest as regorus counts it.
         chars + col.saturating_sub(regorus_col)
+    }
+}
+
+/// A problem OPA reports for a module's text, at a place in the original text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub row: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn parse(row: u32, col: u32, message: String) -> Rejection {
+        Rejection {
+            code: "rego_parse_error",
+            row,
+            col,
+            message,
+        }
     }
 }
 
@@ -157,16 +179,20 @@ pub fn lower_in(source: &str, version: RegoVersion, functions: &PolicyFunctions)
     ));
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
-    let mut keyword_error = None;
+    let mut rejection = None;
     if version == RegoVersion::V0 {
         match future_keywords::rewrites(source, &significant, output_args::Unit::Module) {
             Ok(rewrites) => edits.extend(rewrites),
-            Err(error) => keyword_error = Some(error),
+            Err(error) => rejection = Some(error),
         }
+    }
+    match input_import::rewrites(source, &significant) {
+        Ok(rewrites) => edits.extend(rewrites),
+        Err(error) => rejection = rejection.or(Some(error)),
     }
     Lowered {
         annotation_error,
-        keyword_error,
+        rejection,
         negates_whole_expressions: version == RegoVersion::V1
             && logic_operators::negates_whole_expressions(source, &significant),
         ..apply(source, edits)
@@ -175,7 +201,7 @@ pub fn lower_in(source: &str, version: RegoVersion, functions: &PolicyFunctions)
 
 /// Returns a query regorus handles for `query` (calls with output operands rewritten), or the
 /// parse error OPA reports for a v0 query using a future keyword.
-pub fn lower_query(query: &str, version: RegoVersion) -> Result<String, KeywordError> {
+pub fn lower_query(query: &str, version: RegoVersion) -> Result<String, Rejection> {
     let tokens = lexer::tokenize(query);
     let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
     let mut edits = Vec::new();
@@ -859,7 +885,7 @@ pub(super) fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
         text,
         shifts,
         annotation_error: None,
-        keyword_error: None,
+        rejection: None,
         negates_whole_expressions: false,
     }
 }

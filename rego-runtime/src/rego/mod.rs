@@ -8,6 +8,7 @@ mod diagnostics;
 mod engine;
 mod extensions;
 mod future_keywords;
+mod input_import;
 pub mod lexer;
 mod logic_operators;
 mod lowering;
