@@ -445,6 +445,25 @@ fn conformance_finds_the_known_failures_beside_the_cases() {
 }
 
 #[test]
+fn conformance_passes_on_the_projects_corpus_as_the_readme_shows() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .arg("conformance")
+        .arg(crate::support::repo_root().join("conformance/cases"))
+        .output()
+        .expect("run conformance");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("known-failures.yaml ("),
+        "the corpus's list is found by itself:\n{stderr}"
+    );
+    // regorus prints warnings of its own ("could not schedule all statements", "`if` will be
+    // treated as identifier"); none of them may reach the user.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
 fn builtins_lists_every_opa_builtin() {
     let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
         .args(["builtins", "--format", "json", "--corpus"])
