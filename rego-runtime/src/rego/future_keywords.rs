@@ -36,12 +36,16 @@ pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Result<Vec
         let next = tokens.get(i + 1);
         let in_body = braces > 0 || unit == Unit::Query;
         match text {
-            // `some x in xs`, `some k, v in xs`.
-            "in" if missing("in") && follows_some(source, tokens, i) => {
+            // `some x in xs`, `some k, v in xs`; OPA reads more variables as a list
+            // followed by a membership.
+            "in" if missing("in")
+                && let Some(count) = follows_some(source, tokens, i) =>
+            {
+                let form = if count > 2 { "x in xs" } else { "some x in xs" };
                 return error(
                     token,
                     format!(
-                        "{EXPECTED_END} (hint: `import future.keywords.in` for `some x in xs` expressions)"
+                        "{EXPECTED_END} (hint: `import future.keywords.in` for `{form}` expressions)"
                     ),
                 );
             }
@@ -173,14 +177,21 @@ fn has_body(texts: &[&str]) -> bool {
     false
 }
 
-/// `some` then one or two variables right before token `at`.
-fn follows_some(source: &str, tokens: &[Token], at: usize) -> bool {
-    let text = |i: usize| tokens[i].text(source);
-    let ident = |i: usize| tokens[i].kind == Kind::Ident;
-    match at {
-        a if a >= 2 && ident(a - 1) && text(a - 2) == "some" => true,
-        a if a >= 4 && ident(a - 1) && text(a - 2) == "," && ident(a - 3) => text(a - 4) == "some",
-        _ => false,
+/// How many variables separated by commas come between `some` and token `at`, if that is
+/// what comes before it.
+fn follows_some(source: &str, tokens: &[Token], at: usize) -> Option<usize> {
+    let mut i = at;
+    let mut count = 0;
+    loop {
+        let var = i
+            .checked_sub(1)
+            .filter(|&v| tokens[v].kind == Kind::Ident)?;
+        count += 1;
+        match var.checked_sub(1).map(|p| tokens[p].text(source)) {
+            Some("some") => return Some(count),
+            Some(",") => i = var - 1,
+            _ => return None,
+        }
     }
 }
 
@@ -291,6 +302,11 @@ mod tests {
         let cases = [
             ("p { some x in [1] }", "3:12", hint("in")),
             ("p { some k, v in [1] }", "3:15", hint("in")),
+            (
+                "p { some a, b, c in [1] }",
+                "3:18",
+                "for `x in xs` expressions".to_string(),
+            ),
             ("p { every x in [1] { x } }", "3:11", hint("every")),
             ("p if { true }", "3:1", hint("if")),
             ("p := 1 if true", "3:8", hint("if")),
