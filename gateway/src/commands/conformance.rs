@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use conformance::known_failures::KnownFailures;
+use conformance::known_failures::{self, KnownFailures};
 use conformance::report::{Report, Row};
 use conformance::runner::{CaseResult, run_all};
 use conformance::targets::{HttpTarget, RegoTarget, Target};
@@ -35,7 +35,9 @@ pub struct ConformanceArgs {
     /// Print every failing case with expected and actual side by side.
     #[arg(long)]
     pub show_failures: bool,
-    /// Expected failures with their reasons (see conformance/known-failures.yaml).
+    /// Expected failures with their reasons (see conformance/known-failures.yaml). Without
+    /// it, each PATH's list is found by itself: `known-failures.yaml` in the PATH directory
+    /// (a file's own directory), else in its parent.
     #[arg(long, value_name = "FILE")]
     pub known_failures: Option<PathBuf>,
     /// Gatekeeper suite paths (`dir/...` recurses) to add to the table, one row per suite.
@@ -69,10 +71,7 @@ fn run(args: &ConformanceArgs) -> anyhow::Result<bool> {
     if args.paths.is_empty() && args.gatekeeper.is_empty() {
         bail!("give at least one PATH of test cases or --gatekeeper suites");
     }
-    let known = match &args.known_failures {
-        Some(path) => KnownFailures::load(path)?,
-        None => KnownFailures::default(),
-    };
+    let known = known_failures(args)?;
     let filter = args
         .filter
         .as_deref()
@@ -130,6 +129,41 @@ fn run(args: &ConformanceArgs) -> anyhow::Result<bool> {
         Format::Junit => crate::stdout::print(&report.junit())?,
     }
     Ok(report.passed())
+}
+
+/// The flag's list, or the lists found beside the PATHs.
+fn known_failures(args: &ConformanceArgs) -> anyhow::Result<KnownFailures> {
+    if let Some(path) = &args.known_failures {
+        if !path.exists() {
+            bail!("--known-failures {}: no such file", path.display());
+        }
+        return KnownFailures::load(path);
+    }
+    // Two PATHs of one corpus find one list; it counts once.
+    let mut found: Vec<PathBuf> = Vec::new();
+    for list in args.paths.iter().filter_map(|p| known_failures::beside(p)) {
+        let same = |other: &PathBuf| other.canonicalize().ok() == list.canonicalize().ok();
+        if !found.iter().any(same) {
+            found.push(list);
+        }
+    }
+    let mut known = KnownFailures::default();
+    for path in found {
+        let list = KnownFailures::load(&path).with_context(|| {
+            format!(
+                "{} was found beside the cases; give --known-failures FILE for another list",
+                path.display()
+            )
+        })?;
+        // On stderr, so stdout stays the report alone.
+        eprintln!(
+            "known failures: {} ({} entries)",
+            path.display(),
+            list.entries().len()
+        );
+        known.extend(list);
+    }
+    Ok(known)
 }
 
 /// The targets of a run, and the gateways started for `all`.

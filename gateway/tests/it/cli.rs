@@ -296,6 +296,173 @@ fn conformance_runs_any_case_directory_and_fails_on_a_wrong_case() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("<testsuites>"));
 }
 
+/// Writes `cases.yaml` of OPA test cases into `dir/v1/demo`.
+fn write_cases(dir: &std::path::Path, cases: &str) {
+    let folder = dir.join("v1/demo");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    std::fs::write(folder.join("cases.yaml"), cases).expect("write cases");
+}
+
+#[test]
+fn conformance_over_http_leaves_what_a_live_server_holds_alone() {
+    let running = Running::start(&[]);
+    let target = running.target();
+    let user_policy = "package users\n\nallow if input.user == \"ann\"\n";
+    let put = client::send(
+        &target,
+        "PUT",
+        "/v1/policies/user-policy",
+        &[],
+        user_policy.as_bytes(),
+    );
+    assert_eq!(put.status, 200, "{}", put.text());
+    let put = client::send(&target, "PUT", "/v1/data/userdata", &[], b"{\"a\": [1, 2]}");
+    assert_eq!(put.status, 204, "{}", put.text());
+    let snapshot = || {
+        [
+            "/v1/policies",
+            "/v1/policies/user-policy",
+            "/v1/data/userdata",
+        ]
+        .map(|path| client::send(&target, "GET", path, &[], b"").body)
+    };
+    let before = snapshot();
+
+    // One case the server has room for; one whose data, one whose package, and one whose
+    // whole-data read would meet what the user put there.
+    let dir = TempDir::new("conformance-live");
+    write_cases(
+        dir.path(),
+        "cases:\n\
+         - note: free\n  query: data.test.p = x\n  modules: [\"package test\\np := data.lib.k + 1\\n\"]\n  data: {lib: {k: 1}}\n  want_result: [{x: 2}]\n\
+         - note: user data\n  query: data.userdata.a = x\n  data: {userdata: {a: 3}}\n  want_result: [{x: 3}]\n\
+         - note: user package\n  query: data.users.allow = x\n  modules: [\"package users\\nallow := 1\\n\"]\n  want_result: [{x: 1}]\n\
+         - note: whole data\n  query: data = x\n  want_result: [{x: {}}]\n",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .args(["conformance", "--format", "json", "--target"])
+        .arg(format!("http={}", running.addr))
+        .arg(dir.path())
+        .output()
+        .expect("run conformance");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
+    let status = |note: &str| {
+        let case = report["cases"]
+            .as_array()
+            .and_then(|cases| {
+                cases
+                    .iter()
+                    .find(|c| c["name"] == format!("v1/demo/{note}"))
+            })
+            .unwrap_or_else(|| panic!("no case {note} in {stdout}"));
+        (
+            case["status"].as_str().unwrap_or_default().to_string(),
+            case["detail"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert_eq!(status("free").0, "passed", "{stdout}");
+    assert_eq!(
+        status("user data"),
+        (
+            "skipped".to_string(),
+            "the target already holds data.userdata".to_string()
+        )
+    );
+    assert_eq!(
+        status("user package"),
+        (
+            "skipped".to_string(),
+            "the target already holds data.users (policy user-policy)".to_string()
+        )
+    );
+    assert_eq!(status("whole data").0, "skipped", "{stdout}");
+
+    // Byte for byte what the user had, and nothing the run wrote is left.
+    assert_eq!(snapshot(), before);
+    let data = client::send(&target, "GET", "/v1/data", &[], b"").json();
+    assert_eq!(
+        data["result"],
+        serde_json::json!({"userdata": {"a": [1, 2]}, "users": {}})
+    );
+}
+
+#[test]
+fn conformance_finds_the_known_failures_beside_the_cases() {
+    let dir = TempDir::new("conformance-known");
+    let cases = dir.path().join("cases");
+    write_cases(
+        &cases,
+        "cases:\n- note: right\n  query: x = 1\n  want_result: [{x: 1}]\n\
+         - note: wrong\n  query: x = 1\n  want_result: [{x: 2}]\n",
+    );
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gateway"))
+            .arg("conformance")
+            .args(extra)
+            .arg(&cases)
+            .output()
+            .expect("run conformance")
+    };
+    assert!(
+        !run(&[]).status.success(),
+        "without a list the wrong case fails the run"
+    );
+
+    // Beside the corpus directory, as conformance/known-failures.yaml is.
+    let beside = dir.path().join("known-failures.yaml");
+    std::fs::write(
+        &beside,
+        "- case: v1/demo/wrong\n  reason: the case is wrong on purpose\n",
+    )
+    .expect("write");
+    let output = run(&["--format", "json"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json report");
+    assert_eq!(report["totals"][0]["passed"], 1, "{stdout}");
+    assert_eq!(report["totals"][0]["known"], 1, "{stdout}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("known-failures.yaml (1 entries)"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    // Inside the corpus directory it comes first; the flag overrides both.
+    std::fs::write(cases.join("known-failures.yaml"), "[]\n").expect("write");
+    assert!(!run(&[]).status.success());
+    let output = run(&["--known-failures", &beside.to_string_lossy()]);
+    assert!(output.status.success());
+    let output = run(&["--known-failures", "no-such-list.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--known-failures no-such-list.yaml: no such file"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn conformance_passes_on_the_projects_corpus_as_the_readme_shows() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .arg("conformance")
+        .arg(crate::support::repo_root().join("conformance/cases"))
+        .output()
+        .expect("run conformance");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("known-failures.yaml ("),
+        "the corpus's list is found by itself:\n{stderr}"
+    );
+    // regorus prints warnings of its own ("could not schedule all statements", "`if` will be
+    // treated as identifier"); none of them may reach the user.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
 #[test]
 fn builtins_lists_every_opa_builtin() {
     let output = Command::new(env!("CARGO_BIN_EXE_gateway"))

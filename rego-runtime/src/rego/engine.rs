@@ -14,7 +14,8 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use super::compiled::{CompiledPolicy, Fault, Unsupported};
 use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
-use super::{checks, declarations, diagnostics, extensions, lowering, rule_paths};
+use super::output_args::PolicyFunctions;
+use super::{checks, declarations, diagnostics, extensions, lowering, rule_paths, safety};
 use crate::Value;
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
@@ -253,9 +254,10 @@ impl PreparedRego {
 
         let mut problems = Vec::new();
         let mut lowered_files = HashMap::new();
+        let functions = PolicyFunctions::of(policies.modules.iter().map(|m| &*m.source));
         for module in &policies.modules {
             engine.set_rego_v0(module.rego_version == RegoVersion::V0);
-            let lowered = lowering::lower(&module.source, module.rego_version);
+            let lowered = lowering::lower_in(&module.source, module.rego_version, &functions);
             if let Some(error) = &lowered.annotation_error {
                 problems.push(Problem {
                     code: "rego_parse_error",
@@ -264,6 +266,18 @@ impl PreparedRego {
                         file: module.file.clone(),
                         row: error.row,
                         col: 1,
+                    }),
+                });
+                continue;
+            }
+            if let Some(error) = &lowered.rejection {
+                problems.push(Problem {
+                    code: error.code,
+                    message: error.message.clone(),
+                    location: Some(Location {
+                        file: module.file.clone(),
+                        row: error.row,
+                        col: error.col,
                     }),
                 });
                 continue;
@@ -287,6 +301,10 @@ impl PreparedRego {
             &policies.disabled_builtins,
         ));
         problems.extend(checks::recursion(&mut engine));
+        if problems.is_empty() {
+            // Before regorus's analysis, which prints to stderr on a body it cannot order.
+            problems.extend(safety::unsafe_variables(engine.get_modules()));
+        }
         if problems.is_empty() {
             // OPA's type checker runs only on modules that passed the stages before it.
             problems.extend(super::typecheck::check(&mut engine));
@@ -373,7 +391,8 @@ impl PreparedRego {
                 .document(path, input, limits, traced)
                 .map(|answer| (Outcome::Document(answer.value), answer.prints, answer.trace)),
             Entrypoint::Query(text) => {
-                let query = parse_query(&lowering::lower_query(text), self.queries_v1)?;
+                let query = lowering::lower_query(text, self.query_version()).ok()?;
+                let query = parse_query(&query, self.queries_v1)?;
                 compiled
                     .query(&query, input, limits, traced)
                     .map(|answer| (Outcome::Bindings(answer.value), answer.prints, answer.trace))
@@ -451,10 +470,25 @@ impl PreparedRego {
                 Ok(Outcome::Document(value))
             }
             Entrypoint::Query(query) => {
-                let query = lowering::lower_query(query);
+                let query = lowering::lower_query(query, self.query_version()).map_err(|e| {
+                    Error::Compile(vec![Problem {
+                        code: e.code,
+                        message: e.message,
+                        location: Some(Location {
+                            file: String::new(),
+                            row: e.row,
+                            col: e.col,
+                        }),
+                    }])
+                })?;
                 check_query_syntax(&query, self.queries_v1)?;
-                let one_expression =
-                    parse_query(&query, self.queries_v1).is_none_or(|q| q.stmts.len() == 1);
+                let parsed = parse_query(&query, self.queries_v1);
+                // Before regorus's analysis, which prints to stderr on a query it cannot order.
+                let unsafe_variables = parsed.as_deref().map(safety::unsafe_in_query);
+                if let Some(problems) = unsafe_variables.filter(|p| !p.is_empty()) {
+                    return Err(Error::Compile(problems));
+                }
+                let one_expression = parsed.is_none_or(|q| q.stmts.len() == 1);
                 let results = engine
                     .eval_query(query, false)
                     .map_err(|e| query_error(&e.to_string()))?;
@@ -536,7 +570,10 @@ impl PreparedRego {
     /// OPA's compile-time checks of a query's local declarations, which neither evaluator
     /// makes (a query that does not parse is left to them, to report as they do).
     fn check_declarations(&self, text: &str) -> Result<(), Error> {
-        let Some(query) = parse_query(&lowering::lower_query(text), self.queries_v1) else {
+        let Ok(lowered) = lowering::lower_query(text, self.query_version()) else {
+            return Ok(());
+        };
+        let Some(query) = parse_query(&lowered, self.queries_v1) else {
             return Ok(());
         };
         let problems = declarations::check_query(&query);
@@ -607,6 +644,15 @@ impl PreparedRego {
 }
 
 impl PreparedRego {
+    /// The Rego version ad-hoc queries are parsed with.
+    fn query_version(&self) -> RegoVersion {
+        if self.queries_v1 {
+            RegoVersion::V1
+        } else {
+            RegoVersion::V0
+        }
+    }
+
     /// Moves an error's locations from lowered columns back to the user's source.
     fn remap_error(&self, error: Error) -> Error {
         match error {

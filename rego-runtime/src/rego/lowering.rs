@@ -16,14 +16,20 @@
 //! - `a and b`, `a or b` and `not { body }` (OPA 1.22, opt-in by import; see
 //!   `logic_operators`): they become comprehensions with the same meaning.
 //! - calls with an output operand, `f(a, x)` (see `output_args`): they become `x = f(a)`.
+//! - two object literals unified with the same keys (see `object_unification`): they become
+//!   arrays of their values.
+//! - in v0, future keywords used without their import (see `future_keywords`), and
+//!   `import input` (see `input_import`): regorus prints warnings about them to stderr.
 //! - `rego.metadata.rule()` and `rego.metadata.chain()` (regorus keeps no annotations): they
 //!   become the constant each answers with, read from the module's `# METADATA` blocks.
 
 use std::collections::HashMap;
 
 use super::annotations::{self, Annotation, AnnotationError};
+use super::future_keywords;
 use super::lexer::{self, Kind, Token};
-use super::{logic_operators, output_args};
+use super::output_args::PolicyFunctions;
+use super::{input_import, logic_operators, object_unification, output_args};
 use crate::Value;
 use crate::engine::RegoVersion;
 
@@ -46,6 +52,9 @@ pub struct Lowered {
     shifts: Vec<Shift>,
     /// A `# METADATA` block that is not valid YAML; OPA rejects the module.
     pub annotation_error: Option<AnnotationError>,
+    /// Why OPA rejects the module before any engine parses it (a v0 future keyword without
+    /// its import, a second `import input`).
+    pub rejection: Option<Rejection>,
     /// The module imports negated bodies, an import the lowered text no longer has (see
     /// [`logic_operators::negates_whole_expressions`]).
     pub negates_whole_expressions: bool,
@@ -97,6 +106,26 @@ impl Lowered {
     }
 }
 
+/// A problem OPA reports for a module's text, at a place in the original text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: &'static str,
+    pub row: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn parse(row: u32, col: u32, message: String) -> Rejection {
+        Rejection {
+            code: "rego_parse_error",
+            row,
+            col,
+            message,
+        }
+    }
+}
+
 /// One replacement of `[start, end)` of the original by `text`; never spans lines.
 #[derive(Clone, Debug)]
 pub(super) struct Edit {
@@ -105,8 +134,15 @@ pub(super) struct Edit {
     pub text: String,
 }
 
-/// Returns source regorus handles for `source`.
+/// Returns source regorus handles for `source`, a module on its own.
+#[cfg(test)]
 pub fn lower(source: &str, version: RegoVersion) -> Lowered {
+    lower_in(source, version, &PolicyFunctions::default())
+}
+
+/// Returns source regorus handles for `source`, one module of a policy whose functions are
+/// `functions`.
+pub fn lower_in(source: &str, version: RegoVersion, functions: &PolicyFunctions) -> Lowered {
     let tokens: Vec<Token> = lexer::tokenize(source);
     let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
     let statements = split_statements(source, &significant);
@@ -134,29 +170,61 @@ pub fn lower(source: &str, version: RegoVersion) -> Lowered {
         source,
         &significant,
         output_args::Unit::Module,
+        functions,
+    ));
+    edits.extend(object_unification::rewrites(
+        source,
+        &significant,
+        output_args::Unit::Module,
     ));
     let annotation_error =
         metadata_calls(source, &tokens, &significant, &statements, &mut edits).err();
+    let mut rejection = None;
+    if version == RegoVersion::V0 {
+        match future_keywords::rewrites(source, &significant, output_args::Unit::Module) {
+            Ok(rewrites) => edits.extend(rewrites),
+            Err(error) => rejection = Some(error),
+        }
+    }
+    match input_import::rewrites(source, &significant) {
+        Ok(rewrites) => edits.extend(rewrites),
+        Err(error) => rejection = rejection.or(Some(error)),
+    }
     Lowered {
         annotation_error,
+        rejection,
         negates_whole_expressions: version == RegoVersion::V1
             && logic_operators::negates_whole_expressions(source, &significant),
         ..apply(source, edits)
     }
 }
 
-/// Returns a query regorus handles for `query` (calls with output operands rewritten).
-pub fn lower_query(query: &str) -> String {
+/// Returns a query regorus handles for `query` (calls with output operands rewritten), or the
+/// parse error OPA reports for a v0 query using a future keyword.
+pub fn lower_query(query: &str, version: RegoVersion) -> Result<String, Rejection> {
     let tokens = lexer::tokenize(query);
     let significant: Vec<Token> = tokens.iter().copied().filter(|t| !t.is_trivia()).collect();
     let mut edits = Vec::new();
+    if version == RegoVersion::V0 {
+        edits.extend(future_keywords::rewrites(
+            query,
+            &significant,
+            output_args::Unit::Query,
+        )?);
+    }
     template_strings(query, &tokens, &mut 0, &mut edits);
     edits.extend(output_args::rewrites(
         query,
         &significant,
         output_args::Unit::Query,
+        &PolicyFunctions::default(),
     ));
-    apply(query, edits).text
+    edits.extend(object_unification::rewrites(
+        query,
+        &significant,
+        output_args::Unit::Query,
+    ));
+    Ok(apply(query, edits).text)
 }
 
 /// Every template string of `tokens` to its `internal.template_string` call.
@@ -817,6 +885,7 @@ pub(super) fn apply(source: &str, mut edits: Vec<Edit>) -> Lowered {
         text,
         shifts,
         annotation_error: None,
+        rejection: None,
         negates_whole_expressions: false,
     }
 }

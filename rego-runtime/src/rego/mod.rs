@@ -8,12 +8,16 @@ mod declarations;
 mod diagnostics;
 mod engine;
 mod extensions;
+mod future_keywords;
+mod input_import;
 pub mod lexer;
 mod logic_operators;
 mod lowering;
+mod object_unification;
 mod outline;
 mod output_args;
 mod rule_paths;
+mod safety;
 mod typecheck;
 
 pub use checks::is_builtin;

@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::lexer::{Kind, Token, line_break, matching};
+use super::lexer::{self, Kind, Token, line_break, matching};
 use super::lowering::Edit;
+use super::outline;
 use crate::capabilities;
 
 /// What the tokens are: a module, or a query (a body without braces).
@@ -16,41 +17,114 @@ pub(super) enum Unit {
     Query,
 }
 
+/// Every function of a policy by its path (`data.lib.math.inc`) and arity, so that a module
+/// calling another module's function with an output operand (`math.inc(1, y)` after
+/// `import data.lib.math`) is rewritten too: regorus cannot order such a body, and prints so.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyFunctions {
+    paths: HashMap<String, usize>,
+}
+
+impl PolicyFunctions {
+    /// The functions the modules `sources` define.
+    pub fn of<'a>(sources: impl IntoIterator<Item = &'a str>) -> PolicyFunctions {
+        let mut paths = HashMap::new();
+        for source in sources {
+            let Some(package) = outline::package_path(source) else {
+                continue;
+            };
+            let tokens = lexer::significant(source);
+            for (name, arity) in module_functions(source, &tokens) {
+                paths.insert(format!("data.{}.{name}", package.join(".")), arity);
+            }
+        }
+        PolicyFunctions { paths }
+    }
+
+    /// The names the bodies of `source` call these functions by: the full path, the name
+    /// within its own package, or through an import's alias.
+    fn callable_in(&self, source: &str, tokens: &[Token]) -> HashMap<String, usize> {
+        let mut prefixes: Vec<(String, String)> = imports(source, tokens);
+        if let Some(package) = outline::package_path(source) {
+            prefixes.push((format!("data.{}.", package.join(".")), String::new()));
+        }
+        let mut names = HashMap::new();
+        for (path, &arity) in &self.paths {
+            names.insert(path.clone(), arity);
+            for (target, alias) in &prefixes {
+                if let Some(rest) = path.strip_prefix(target.as_str()) {
+                    names.insert(format!("{alias}{rest}"), arity);
+                }
+            }
+        }
+        names
+    }
+}
+
+/// Each `import data.a.b [as c]` of a module as (`data.a.b.`, `c.`): what a call name that
+/// starts with the alias stands for.
+fn imports(source: &str, tokens: &[Token]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token.text(source) != "import" || !starts_line(source, tokens, i) {
+            continue;
+        }
+        let mut path = Vec::new();
+        let mut j = i + 1;
+        while let Some(word) = tokens.get(j).filter(|t| t.kind == Kind::Ident) {
+            path.push(word.text(source));
+            if tokens.get(j + 1).map(|t| t.text(source)) != Some(".") {
+                break;
+            }
+            j += 2;
+        }
+        let alias = match (tokens.get(j + 1), tokens.get(j + 2)) {
+            (Some(r#as), Some(alias)) if r#as.text(source) == "as" => alias.text(source),
+            _ => path.last().copied().unwrap_or_default(),
+        };
+        if path.len() > 1 && path[0] == "data" {
+            found.push((format!("{}.", path.join(".")), format!("{alias}.")));
+        }
+    }
+    found
+}
+
+fn starts_line(source: &str, tokens: &[Token], i: usize) -> bool {
+    i == 0 || line_break(source, &tokens[i - 1], &tokens[i])
+}
+
 /// The rewrites for every call with an output operand in `tokens` (the significant tokens of
 /// one module or query): `OUT = ` inserted before the call and `, OUT` removed from its
-/// operands.
-pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Edit> {
-    let functions = match unit {
-        Unit::Module => module_functions(source, tokens),
-        Unit::Query => HashMap::new(),
-    };
+/// operands. `policy` names the functions of the other modules.
+pub(super) fn rewrites(
+    source: &str,
+    tokens: &[Token],
+    unit: Unit,
+    policy: &PolicyFunctions,
+) -> Vec<Edit> {
+    let mut functions = policy.callable_in(source, tokens);
+    // A module's own functions come first.
+    if unit == Unit::Module {
+        functions.extend(module_functions(source, tokens));
+    }
     let mut found = Vec::new();
-    // A query is one body: as if inside the braces of a rule.
-    let mut open: Vec<&str> = match unit {
-        Unit::Module => Vec::new(),
-        Unit::Query => vec!["{"],
-    };
+    let starts = literal_starts(source, tokens, unit);
     for (i, token) in tokens.iter().enumerate() {
-        let text = token.text(source);
-        match text {
-            "{" | "[" | "(" => open.push(text),
-            "}" | "]" | ")" => {
-                open.pop();
-            }
-            _ => {}
-        }
-        // A body's expressions: in a rule or `every` body, or after a comprehension's `|`.
-        let in_body = match i.checked_sub(1).map(|p| tokens[p].text(source)) {
-            Some("|" | ";") => !open.is_empty(),
-            _ => open.last() == Some(&"{") && starts_literal(source, tokens, i),
-        };
-        if token.kind != Kind::Ident || !in_body {
+        if token.kind != Kind::Ident || !starts[i] {
             continue;
         }
         let Some((name, paren)) = call_name(source, tokens, i) else {
             continue;
         };
-        let Some(arity) = builtin_arity(&name).or_else(|| functions.get(&name).copied()) else {
+        let builtin = builtin_arity(&name);
+        // Under `not` the operand is already bound, so regorus can order the body; and a
+        // policy function may be undefined, which `not out = f(a)` would not negate (OPA
+        // evaluates that call before the negation).
+        let negated = i > 0 && tokens[i - 1].text(source) == "not";
+        if negated && builtin.is_none() {
+            continue;
+        }
+        let Some(arity) = builtin.or_else(|| functions.get(&name).copied()) else {
             continue;
         };
         let Some(close) = matching(source, tokens, paren) else {
@@ -89,6 +163,32 @@ pub(super) fn rewrites(source: &str, tokens: &[Token], unit: Unit) -> Vec<Edit> 
         });
     }
     found
+}
+
+/// Per token, whether it begins an expression of a body: in a rule or `every` body, after a
+/// comprehension's `|`, or after `if` (a body of one expression, `p := y if f(1, y)`).
+pub(super) fn literal_starts(source: &str, tokens: &[Token], unit: Unit) -> Vec<bool> {
+    // A query is one body: as if inside the braces of a rule.
+    let mut open: Vec<&str> = match unit {
+        Unit::Module => Vec::new(),
+        Unit::Query => vec!["{"],
+    };
+    let mut starts = Vec::with_capacity(tokens.len());
+    for (i, token) in tokens.iter().enumerate() {
+        starts.push(match i.checked_sub(1).map(|p| tokens[p].text(source)) {
+            Some("|" | ";") => !open.is_empty(),
+            Some("if") => unit == Unit::Module,
+            _ => open.last() == Some(&"{") && starts_literal(source, tokens, i),
+        });
+        match token.text(source) {
+            text @ ("{" | "[" | "(") => open.push(text),
+            "}" | "]" | ")" => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    starts
 }
 
 /// The declared operand count of a builtin OPA has, unless it takes any number of them or is
@@ -137,7 +237,7 @@ fn starts_literal(source: &str, tokens: &[Token], i: usize) -> bool {
 
 /// True when the call closing at `close` ends its expression: `}`, `]`, `;` or `with` follows, or
 /// the next line starts a new expression.
-fn ends_literal(source: &str, tokens: &[Token], close: usize) -> bool {
+pub(super) fn ends_literal(source: &str, tokens: &[Token], close: usize) -> bool {
     let Some(next) = tokens.get(close + 1) else {
         return true;
     };
@@ -255,7 +355,11 @@ mod tests {
 
     fn rewritten(source: &str) -> String {
         let tokens: Vec<Token> = lexer::significant(source);
-        lowering::apply(source, rewrites(source, &tokens, Unit::Module)).text
+        lowering::apply(
+            source,
+            rewrites(source, &tokens, Unit::Module, &PolicyFunctions::default()),
+        )
+        .text
     }
 
     #[test]
@@ -279,7 +383,10 @@ mod tests {
         let query = "x := [1]; count(x, n)\nupper(\"a\", u)";
         let tokens: Vec<Token> = lexer::significant(query);
         let mut text = query.to_string();
-        for edit in rewrites(query, &tokens, Unit::Query).iter().rev() {
+        for edit in rewrites(query, &tokens, Unit::Query, &PolicyFunctions::default())
+            .iter()
+            .rev()
+        {
             text.replace_range(edit.start..edit.end, &edit.text);
         }
         assert_eq!(text, "x := [1]; n = count(x)\nu = upper(\"a\")");
@@ -301,6 +408,41 @@ mod tests {
             rewritten("package t\nf(a) := a + 1\np := y if { f(1, y) }\n"),
             "package t\nf(a) := a + 1\np := y if { y = f(1) }\n"
         );
+    }
+
+    #[test]
+    fn functions_of_other_modules_take_output_operands_through_imports() {
+        let lib = "package lib.math\n\ninc(x) := x + 1\n";
+        let policy = PolicyFunctions::of([lib]);
+        let rewrite = |source: &str| {
+            let tokens: Vec<Token> = lexer::significant(source);
+            lowering::apply(source, rewrites(source, &tokens, Unit::Module, &policy)).text
+        };
+        assert_eq!(
+            rewrite("package t\nimport data.lib.math\np := y if math.inc(41, y)\n"),
+            "package t\nimport data.lib.math\np := y if y = math.inc(41)\n"
+        );
+        assert_eq!(
+            rewrite("package t\nimport data.lib as l\np := y if l.math.inc(41, y)\n"),
+            "package t\nimport data.lib as l\np := y if y = l.math.inc(41)\n"
+        );
+        assert_eq!(
+            rewrite("package t\np := y if data.lib.math.inc(41, y)\n"),
+            "package t\np := y if y = data.lib.math.inc(41)\n"
+        );
+        assert_eq!(
+            rewrite("package lib.math\np := y if inc(41, y)\n"),
+            "package lib.math\np := y if y = inc(41)\n"
+        );
+        // Not imported here: `math` is something else.
+        let source = "package t\np := y if math.inc(41, y)\n";
+        assert_eq!(rewrite(source), source);
+    }
+
+    #[test]
+    fn negated_calls_of_policy_functions_stay_calls() {
+        let source = "package t\nvoid(x) if x == 1\np if { not void(2, true) }\n";
+        assert_eq!(rewritten(source), source);
     }
 
     #[test]
