@@ -58,7 +58,6 @@ test: tools lint
 conformance:
 	cargo build -p gateway
 	set -o pipefail; target/debug/gateway conformance --target all \
-	  --known-failures conformance/known-failures.yaml \
 	  --gatekeeper 'conformance/gatekeeper/...' conformance/cases \
 	  | tee -a /dev/stderr | scripts/readme-section.sh conformance-table
 	set -o pipefail; scripts/opa-suite.sh target/debug/gateway \

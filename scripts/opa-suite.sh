@@ -12,7 +12,7 @@ if [ ! -d "$suite" ]; then
 fi
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
-echo "OPA $version's own suite on the rego target (gateway conformance --target rego <suite>/v1):"
+echo "OPA $version's own suite on the rego target (gateway conformance --target rego <suite>/{v1,v0}):"
 for folder in v1 v0; do
   # The run exits 1 while any case fails; the counts are what this script reports.
   "$gateway" conformance --target rego --format json "$suite/$folder" > "$report" || true
