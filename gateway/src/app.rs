@@ -26,6 +26,7 @@ impl App {
         Limits {
             timeout: self.config.evaluation_timeout,
             strict_builtin_errors,
+            ..Limits::default()
         }
     }
 }

@@ -48,14 +48,15 @@ use store::Store;
 /// # Errors
 /// A configured path that does not load and compile, or an engine that cannot start.
 pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
+    let metrics = Metrics::new();
     let engine = RegoEngine::new(config.decision_cache_entries)
-        .with_compiled_evaluator(config.compiled_evaluator);
+        .with_compiled_evaluator(config.compiled_evaluator)
+        .with_fallback_hook(metrics.rego_fallback_hook());
     let store = Store::new(Arc::new(engine))?;
     let mut loader =
         BundleLoader::new(&config.bundles, config.default_rego_version).with_gatekeeper(
             gatekeeper::loader::GatekeeperLoader::new(&config.gatekeeper, &config.inventory),
         );
-    let metrics = Metrics::new();
     let gatekeeper = gatekeeper::Door::new(&metrics)?;
     let app = Arc::new(App {
         config,

@@ -14,6 +14,7 @@ pub struct Metrics {
     decisions: IntCounterVec,
     decision_duration: HistogramVec,
     bundle_loads: IntCounterVec,
+    rego_fallbacks: IntCounterVec,
 }
 
 /// How a decision ended, for the `outcome` label.
@@ -77,11 +78,20 @@ impl Metrics {
             &["name", "outcome"],
         )
         .expect("valid metric");
+        let rego_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "gateway_rego_fallbacks_total",
+                "Evaluations the compiled Rego evaluator left to regorus, by reason.",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(http_duration.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(decisions.clone()),
             Box::new(decision_duration.clone()),
             Box::new(bundle_loads.clone()),
+            Box::new(rego_fallbacks.clone()),
         ] {
             registry.register(collector).expect("unique metric");
         }
@@ -91,7 +101,16 @@ impl Metrics {
             decisions,
             decision_duration,
             bundle_loads,
+            rego_fallbacks,
         }
+    }
+
+    /// Counts an evaluation the compiled evaluator left to regorus (the engine's hook).
+    pub fn rego_fallback_hook(&self) -> rego_runtime::rego::FallbackHook {
+        let counter = self.rego_fallbacks.clone();
+        rego_runtime::rego::FallbackHook(std::sync::Arc::new(move |reason| {
+            counter.with_label_values(&[reason]).inc();
+        }))
     }
 
     /// Records one HTTP request as OPA does (`handler` is OPA's label, e.g. `v1/data`).

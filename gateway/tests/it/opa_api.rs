@@ -279,6 +279,27 @@ fn metrics_use_opas_names() {
 }
 
 #[test]
+fn evaluations_left_to_regorus_are_counted_by_reason() {
+    let gateway = Gateway::start(&[]);
+    let policy = "package c\n\np := 1 if input.a\n\np := 2 if input.b\n";
+    assert_eq!(gateway.send("PUT", "/v1/policies/c", policy).status, 200);
+    // Answered by the compiled evaluator: nothing counted.
+    let reply = gateway.send("POST", "/v1/data/c/p", r#"{"input": {"a": true}}"#);
+    assert_eq!(reply.text(), "{\"result\":1}\n");
+    let metrics = gateway.send("GET", "/metrics", "").text();
+    assert!(!metrics.contains("gateway_rego_fallbacks_total{"), "{metrics}");
+    // A conflict is regorus's to word: one fallback, and OPA's error.
+    let reply = gateway.send("POST", "/v1/data/c/p", r#"{"input": {"a": true, "b": true}}"#);
+    assert_eq!(reply.status, 500);
+    assert_eq!(reply.json()["errors"][0]["code"], "eval_conflict_error");
+    let metrics = gateway.send("GET", "/metrics", "").text();
+    assert!(
+        metrics.contains("gateway_rego_fallbacks_total{reason=\"conflicting values\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
 fn print_output_does_not_change_decisions() {
     let gateway = Gateway::start(&[]);
     let policy =

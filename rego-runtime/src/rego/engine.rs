@@ -56,6 +56,19 @@ pub struct RegoEngine {
     /// that share a document (every Gatekeeper template sees the same inventory) share one
     /// converted copy instead of holding one each.
     converted_data: Arc<Mutex<Vec<(Value, RegoValue)>>>,
+    /// Told the reason whenever the compiled evaluator leaves an evaluation to regorus.
+    fallbacks: Option<FallbackHook>,
+}
+
+/// Called with the reason each time the compiled evaluator leaves an evaluation to regorus
+/// (the gateway counts them in `gateway_rego_fallbacks_total{reason}`).
+#[derive(Clone)]
+pub struct FallbackHook(pub Arc<dyn Fn(&'static str) + Send + Sync>);
+
+impl std::fmt::Debug for FallbackHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FallbackHook")
+    }
 }
 
 impl Default for RegoEngine {
@@ -71,7 +84,14 @@ impl RegoEngine {
             decision_cache_entries,
             compiled_evaluator: true,
             converted_data: Arc::default(),
+            fallbacks: None,
         }
+    }
+
+    /// This engine, reporting every evaluation its compiled evaluator leaves to regorus.
+    pub fn with_fallback_hook(mut self, hook: FallbackHook) -> RegoEngine {
+        self.fallbacks = Some(hook);
+        self
     }
 
     /// This engine with the compiled evaluator on or off (on by default).
@@ -171,6 +191,8 @@ impl Engine for RegoEngine {
             return Err(prepared.remap_error(Error::Compile(compilation.unsafe_variables)));
         }
         prepared.compiled = if self.compiled_evaluator {
+            // Turned off, regorus answers by choice: nothing falls back.
+            prepared.fallbacks = self.fallbacks.clone();
             compilation.policy
         } else {
             Err(Unsupported("the compiled evaluator is off"))
@@ -216,6 +238,15 @@ impl ConvertedInput {
     }
 }
 
+/// The error of an evaluation that ran out of time, as OPA words it.
+fn cancelled() -> Error {
+    Error::Evaluation(Problem {
+        code: "eval_cancel_error",
+        message: "caller cancelled query execution".to_string(),
+        location: None,
+    })
+}
+
 /// A snapshot's modules and data inside a regorus engine that has already run its analysis.
 pub struct PreparedRego {
     base: regorus::Engine,
@@ -235,6 +266,8 @@ pub struct PreparedRego {
     /// Whether ad-hoc queries are Rego v1: as the last module's version, which is what
     /// regorus's engine is left set to.
     queries_v1: bool,
+    /// Told of each evaluation left to regorus; `None` when the compiled evaluator is off.
+    fallbacks: Option<FallbackHook>,
 }
 
 impl PreparedRego {
@@ -363,6 +396,7 @@ impl PreparedRego {
             decisions,
             conflict_messages: policies.conflict_messages,
             compiled: Err(Unsupported("not compiled")),
+            fallbacks: None,
             queries_v1: policies
                 .modules
                 .last()
@@ -370,19 +404,21 @@ impl PreparedRego {
         })
     }
 
-    /// The evaluation on the compiled evaluator: `None` when regorus must answer instead.
+    /// The evaluation on the compiled evaluator, or why regorus must answer instead.
     fn evaluate_compiled(
         &self,
         entrypoint: Entrypoint<'_>,
         input: Input<'_>,
         limits: &Limits,
         traced: bool,
-    ) -> Option<Result<(Evaluation, Trace), Error>> {
-        let compiled = self.compiled.as_ref().ok()?;
+    ) -> Result<Result<(Evaluation, Trace), Error>, &'static str> {
+        let compiled = self.compiled.as_ref().map_err(|Unsupported(why)| *why)?;
         let input = match input {
             Input::Undefined => None,
             // Invalid JSON is regorus's to report.
-            Input::Json(text) => Some(Value::from_json(text).ok()?),
+            Input::Json(text) => {
+                Some(Value::from_json(text).map_err(|_| "input that is not JSON")?)
+            }
             Input::Value(value) => Some(value.clone()),
             Input::Prepared(prepared) => Some(prepared.value.clone()),
         };
@@ -391,21 +427,19 @@ impl PreparedRego {
                 .document(path, input, limits, traced)
                 .map(|answer| (Outcome::Document(answer.value), answer.prints, answer.trace)),
             Entrypoint::Query(text) => {
-                let query = lowering::lower_query(text, self.query_version()).ok()?;
-                let query = parse_query(&query, self.queries_v1)?;
+                let query = lowering::lower_query(text, self.query_version())
+                    .map_err(|_| "a query the lowering pass refuses")?;
+                let query =
+                    parse_query(&query, self.queries_v1).ok_or("a query that does not parse")?;
                 compiled
                     .query(&query, input, limits, traced)
                     .map(|answer| (Outcome::Bindings(answer.value), answer.prints, answer.trace))
             }
         };
         match answer {
-            Ok((outcome, prints, trace)) => Some(Ok((Evaluation { outcome, prints }, trace))),
-            Err(Fault::Timeout) => Some(Err(Error::Evaluation(Problem {
-                code: "eval_cancel_error",
-                message: "caller cancelled query execution".to_string(),
-                location: None,
-            }))),
-            Err(Fault::TooDeep) => Some(Err(Error::Evaluation(Problem {
+            Ok((outcome, prints, trace)) => Ok(Ok((Evaluation { outcome, prints }, trace))),
+            Err(Fault::Timeout) => Ok(Err(cancelled())),
+            Err(Fault::TooDeep) => Ok(Err(Error::Evaluation(Problem {
                 code: "eval_internal_error",
                 message: format!(
                     "the policy nests queries deeper than {} levels",
@@ -413,11 +447,22 @@ impl PreparedRego {
                 ),
                 location: None,
             }))),
-            Err(Fault::Rejected(problems)) => Some(Err(Error::Compile(problems))),
-            Err(Fault::Fallback(why)) => {
-                tracing::debug!("evaluation left to regorus: {why}");
-                None
-            }
+            Err(Fault::Rejected(problems)) => Ok(Err(Error::Compile(problems))),
+            Err(Fault::Fallback(why)) => Err(why),
+        }
+    }
+
+    /// Counts and logs an evaluation the compiled evaluator left to regorus.
+    fn report_fallback(&self, entrypoint: Entrypoint<'_>, reason: &'static str) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let policy = match entrypoint {
+                Entrypoint::Data(path) => rule_text(path).unwrap_or_else(|| "data".to_string()),
+                Entrypoint::Query(_) => "an ad-hoc query".to_string(),
+            };
+            tracing::debug!(policy, reason, "evaluation left to regorus");
+        }
+        if let Some(FallbackHook(hook)) = &self.fallbacks {
+            hook(reason);
         }
     }
 
@@ -429,8 +474,13 @@ impl PreparedRego {
         limits: &Limits,
     ) -> Result<Outcome, Error> {
         engine.set_strict_builtin_errors(limits.strict_builtin_errors);
+        // What the compiled evaluator left of the request's budget, not a fresh timeout.
+        let remaining = limits.remaining();
+        if remaining.is_zero() {
+            return Err(cancelled());
+        }
         engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: limits.timeout,
+            limit: remaining,
             check_interval: NonZeroU32::new(TIMER_CHECK_INTERVAL).unwrap_or(NonZeroU32::MIN),
         });
         engine.set_input(match input {
@@ -519,6 +569,7 @@ impl Prepared for PreparedRego {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
+        let limits = &limits.started();
         let cache_key = match (&self.decisions, entrypoint, input) {
             (Some(_), Entrypoint::Data(path), Input::Json(text)) => rule_text(path)
                 .and_then(|rule| DecisionCache::key(&rule, limits.strict_builtin_errors, text)),
@@ -548,7 +599,7 @@ impl Prepared for PreparedRego {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<(Evaluation, Trace), Error> {
-        self.evaluate_uncached(entrypoint, input, limits, true)
+        self.evaluate_uncached(entrypoint, input, &limits.started(), true)
     }
 
     fn rules(&self) -> &[RuleInfo] {
@@ -600,12 +651,15 @@ impl PreparedRego {
         match catch_unwind(AssertUnwindSafe(|| {
             self.evaluate_compiled(entrypoint, input, limits, traced)
         })) {
-            Ok(Some(evaluation)) => return evaluation,
-            Ok(None) => {}
-            Err(panic) => tracing::warn!(
-                "the compiled evaluator panicked, regorus evaluates instead: {}",
-                panic_message(&*panic)
-            ),
+            Ok(Ok(evaluation)) => return evaluation,
+            Ok(Err(reason)) => self.report_fallback(entrypoint, reason),
+            Err(panic) => {
+                tracing::warn!(
+                    "the compiled evaluator panicked, regorus evaluates instead: {}",
+                    panic_message(&*panic)
+                );
+                self.report_fallback(entrypoint, "a panic in the compiled evaluator");
+            }
         }
         let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
         let input_memo = match input {

@@ -21,5 +21,5 @@ mod safety;
 mod typecheck;
 
 pub use checks::is_builtin;
-pub use engine::{DEFAULT_DECISION_CACHE_ENTRIES, PreparedRego, RegoEngine};
+pub use engine::{DEFAULT_DECISION_CACHE_ENTRIES, FallbackHook, PreparedRego, RegoEngine};
 pub use outline::{is_empty_module, package_path};

@@ -249,3 +249,75 @@ fn recursive_functions_are_compile_errors() {
         "rule data.test.f is recursive: data.test.f -> data.test.f"
     );
 }
+
+/// A conflict is worded by regorus, so the compiled evaluator hands the request over.
+const CONFLICT: &str = "package c\np := 1 if input.a\np := 2 if input.b\n";
+
+#[test]
+fn a_fallback_spends_the_budget_the_compiled_evaluator_left() {
+    let prepared =
+        prepare(vec![module("c.rego", CONFLICT, RegoVersion::V1)], "{}").expect("prepare");
+    let segments = path("c/p");
+    let input = r#"{"a": true, "b": true}"#;
+    // With time left, regorus words the conflict.
+    let error = prepared
+        .evaluate(
+            Entrypoint::Data(&segments),
+            Input::Json(input),
+            &Limits::default(),
+        )
+        .expect_err("a conflict");
+    assert!(
+        matches!(&error, Error::Evaluation(p) if p.code == "eval_conflict_error"),
+        "{error:?}"
+    );
+    // With the request's deadline already spent, regorus does not start a fresh timeout.
+    let spent = Limits {
+        timeout: Duration::from_secs(60),
+        deadline: Some(std::time::Instant::now()),
+        ..Limits::default()
+    };
+    let error = prepared
+        .evaluate(Entrypoint::Data(&segments), Input::Json(input), &spent)
+        .expect_err("out of time");
+    assert!(
+        matches!(&error, Error::Evaluation(p) if p.code == "eval_cancel_error"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn every_fallback_is_reported_with_its_reason() {
+    let reasons = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reasons.clone();
+    let engine = RegoEngine::default().with_fallback_hook(rego_runtime::rego::FallbackHook(
+        Arc::new(move |reason| seen.lock().expect("lock").push(reason)),
+    ));
+    let prepared = engine
+        .prepare(&PolicySet {
+            modules: vec![module("c.rego", CONFLICT, RegoVersion::V1)],
+            data: Value::empty_object(),
+            disabled_builtins: Vec::new(),
+            conflict_messages: Default::default(),
+        })
+        .expect("prepare");
+    let segments = path("c/p");
+    let answer = prepared
+        .evaluate(
+            Entrypoint::Data(&segments),
+            Input::Json(r#"{"a": true}"#),
+            &Limits::default(),
+        )
+        .expect("no conflict");
+    assert!(matches!(answer.outcome, Outcome::Document(Some(_))));
+    assert!(
+        reasons.lock().expect("lock").is_empty(),
+        "the compiled evaluator answered"
+    );
+    let _ = prepared.evaluate(
+        Entrypoint::Data(&segments),
+        Input::Json(r#"{"a": true, "b": true}"#),
+        &Limits::default(),
+    );
+    assert_eq!(*reasons.lock().expect("lock"), ["conflicting values"]);
+}

@@ -25,7 +25,6 @@ mod tracer;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use regorus::unstable::{Module, Ref};
 
@@ -152,7 +151,7 @@ impl CompiledPolicy {
     /// The document at `data.<path>` for `input`, and what `print` wrote.
     ///
     /// # Errors
-    /// [`Fault::Timeout`] past `limits.timeout`, [`Fault::Fallback`] for what regorus must
+    /// [`Fault::Timeout`] past the limits' deadline, [`Fault::Fallback`] for what regorus must
     /// answer.
     pub fn document(
         &self,
@@ -282,7 +281,7 @@ impl CompiledPolicy {
     }
 
     fn machine(&self, input: Option<Value>, limits: &Limits, traced: bool) -> Machine<'_> {
-        let deadline = Instant::now() + limits.timeout;
+        let deadline = limits.deadline();
         Machine::new(
             &self.program,
             &self.data,
