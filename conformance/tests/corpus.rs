@@ -1,5 +1,8 @@
 //! The project's corpus (`conformance/cases`) as one named trial per case per target:
 //! - `rego::<case>`: the gateway's Rego engine in-process, judged against the known failures;
+//! - `regorus::<case>`: the same engine with its compiled evaluator off (regorus alone), with
+//!   its own known failures (entries with `targets: [regorus]`), so that the two Rego
+//!   evaluators diverging on a case fails the run;
 //! - `opa::<case>`: real `opa run --server` through the HTTP target, which checks both the
 //!   corpus and the runner (real OPA must pass every case).
 //!
@@ -121,16 +124,18 @@ fn main() {
     );
     let none = Arc::new(KnownFailures::default());
 
-    let rego: Arc<dyn Target> = Arc::new(RegoTarget);
     let mut trials: Vec<Trial> = Vec::new();
     let cases: Vec<Arc<LoadedCase>> = cases.into_iter().map(Arc::new).collect();
-    for case in &cases {
-        trials.push(trial(
-            format!("rego::{}", case.name()),
-            case.clone(),
-            rego.clone(),
-            known.clone(),
-        ));
+    for target in [RegoTarget::default(), RegoTarget::regorus_only()] {
+        let target: Arc<dyn Target> = Arc::new(target);
+        for case in &cases {
+            trials.push(trial(
+                format!("{}::{}", target.name(), case.name()),
+                case.clone(),
+                target.clone(),
+                known.clone(),
+            ));
+        }
     }
     // Real OPA is started only when its trials are selected (not for `--list`, not filtered out).
     let servers;

@@ -13,13 +13,37 @@ use super::Target;
 use crate::case::LoadedCase;
 use crate::outcome::{Outcome, Run};
 
-/// Runs cases on [`RegoEngine`]: modules prepared, then the query evaluated.
-#[derive(Default)]
-pub struct RegoTarget;
+/// Runs cases on [`RegoEngine`]: modules prepared, then the query evaluated. Target `rego` is
+/// the engine as the gateway runs it (the compiled evaluator, regorus where it declines);
+/// target `regorus` is regorus alone, so the two evaluators are held to one answer.
+pub struct RegoTarget {
+    compiled_evaluator: bool,
+}
+
+impl Default for RegoTarget {
+    fn default() -> Self {
+        RegoTarget {
+            compiled_evaluator: true,
+        }
+    }
+}
+
+impl RegoTarget {
+    /// The engine with its compiled evaluator off: every case on regorus.
+    pub fn regorus_only() -> RegoTarget {
+        RegoTarget {
+            compiled_evaluator: false,
+        }
+    }
+}
 
 impl Target for RegoTarget {
     fn name(&self) -> &str {
-        "rego"
+        if self.compiled_evaluator {
+            "rego"
+        } else {
+            "regorus"
+        }
     }
 
     fn run(&self, loaded: &LoadedCase) -> Run {
@@ -44,7 +68,8 @@ impl Target for RegoTarget {
             .clone()
             .map(Value::from)
             .unwrap_or_else(Value::empty_object);
-        let prepared = match RegoEngine::default().prepare(&PolicySet {
+        let engine = RegoEngine::default().with_compiled_evaluator(self.compiled_evaluator);
+        let prepared = match engine.prepare(&PolicySet {
             modules,
             data,
             disabled_builtins: Vec::new(),

@@ -22,9 +22,10 @@ pub struct ConformanceArgs {
     /// Directories (or files) of OPA test cases; folders named `v0` hold Rego v0 cases.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// `rego` (in-process), `http=HOST:PORT[,v0=HOST:PORT]` (a running server; the second
-    /// one started with --v0-compatible serves v0 cases), or `all` (both, against gateways
-    /// this command starts).
+    /// `rego` (in-process), `regorus` (in-process with the compiled evaluator off),
+    /// `http=HOST:PORT[,v0=HOST:PORT]` (a running server; the second one started with
+    /// --v0-compatible serves v0 cases), or `all` (`rego` and `http`, against gateways this
+    /// command starts).
     #[arg(long, default_value = "rego")]
     pub target: String,
     /// Run only cases whose `<folder>/<note>` matches this regex.
@@ -174,9 +175,14 @@ struct Targets {
 
 impl Targets {
     fn start(spec: &str) -> anyhow::Result<Targets> {
-        if spec == "rego" {
+        if spec == "rego" || spec == "regorus" {
+            let target = if spec == "rego" {
+                RegoTarget::default()
+            } else {
+                RegoTarget::regorus_only()
+            };
             return Ok(Targets {
-                list: vec![Box::new(RegoTarget)],
+                list: vec![Box::new(target)],
                 _servers: Vec::new(),
             });
         }
@@ -195,13 +201,13 @@ impl Targets {
             let v0 = InProcessGateway::start(&["--v0-compatible"])?;
             return Ok(Targets {
                 list: vec![
-                    Box::new(RegoTarget),
+                    Box::new(RegoTarget::default()),
                     Box::new(HttpTarget::new(&v1.addr, Some(&v0.addr))),
                 ],
                 _servers: vec![v1, v0],
             });
         }
-        bail!("--target must be rego, http=HOST:PORT[,v0=HOST:PORT] or all, not {spec:?}")
+        bail!("--target must be rego, regorus, http=HOST:PORT[,v0=HOST:PORT] or all, not {spec:?}")
     }
 }
 

@@ -287,9 +287,16 @@ fn evaluations_left_to_regorus_are_counted_by_reason() {
     let reply = gateway.send("POST", "/v1/data/c/p", r#"{"input": {"a": true}}"#);
     assert_eq!(reply.text(), "{\"result\":1}\n");
     let metrics = gateway.send("GET", "/metrics", "").text();
-    assert!(!metrics.contains("gateway_rego_fallbacks_total{"), "{metrics}");
+    assert!(
+        !metrics.contains("gateway_rego_fallbacks_total{"),
+        "{metrics}"
+    );
     // A conflict is regorus's to word: one fallback, and OPA's error.
-    let reply = gateway.send("POST", "/v1/data/c/p", r#"{"input": {"a": true, "b": true}}"#);
+    let reply = gateway.send(
+        "POST",
+        "/v1/data/c/p",
+        r#"{"input": {"a": true, "b": true}}"#,
+    );
     assert_eq!(reply.status, 500);
     assert_eq!(reply.json()["errors"][0]["code"], "eval_conflict_error");
     let metrics = gateway.send("GET", "/metrics", "").text();
