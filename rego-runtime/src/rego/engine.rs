@@ -607,7 +607,10 @@ impl Prepared for PreparedRego {
     }
 
     fn slow_path_reason(&self) -> Option<&'static str> {
-        self.compiled.as_ref().err().map(|Unsupported(why)| *why)
+        match &self.compiled {
+            Ok(compiled) => compiled.first_unsupported(),
+            Err(Unsupported(why)) => Some(why),
+        }
     }
 
     fn warm(&self) {

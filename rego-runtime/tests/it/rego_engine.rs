@@ -321,3 +321,41 @@ fn every_fallback_is_reported_with_its_reason() {
     );
     assert_eq!(*reasons.lock().expect("lock"), ["conflicting values"]);
 }
+
+#[test]
+fn a_rule_the_compiled_evaluator_declines_moves_only_its_own_decisions() {
+    let reasons = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reasons.clone();
+    let engine = RegoEngine::default().with_fallback_hook(rego_runtime::rego::FallbackHook(
+        Arc::new(move |reason| seen.lock().expect("lock").push(reason)),
+    ));
+    let source = "package app\n\nallow if input.user == \"ann\"\n\nq := data.d + 1\n\nmocked := x if {\n\tx := q with data.d as 2\n}\n";
+    let prepared = engine
+        .prepare(&PolicySet {
+            modules: vec![module("app.rego", source, RegoVersion::V1)],
+            data: Value::from_json(r#"{"d": 1}"#).expect("data"),
+            disabled_builtins: Vec::new(),
+            conflict_messages: Default::default(),
+        })
+        .expect("prepare");
+    assert_eq!(
+        document(&*prepared, "app/allow", r#"{"user": "ann"}"#),
+        Some(Value::Bool(true))
+    );
+    assert_eq!(
+        document(&*prepared, "app/q", "{}"),
+        Some(Value::from_json("2").expect("2"))
+    );
+    assert!(
+        reasons.lock().expect("lock").is_empty(),
+        "rules without the construct run on the compiled evaluator"
+    );
+    assert_eq!(
+        document(&*prepared, "app/mocked", "{}"),
+        Some(Value::from_json("3").expect("3"))
+    );
+    assert_eq!(
+        *reasons.lock().expect("lock"),
+        ["`with` on data or a function"]
+    );
+}

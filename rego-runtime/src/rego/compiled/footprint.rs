@@ -156,6 +156,7 @@ mod tests {
         let long = "a string constant long enough to span more than one cache line of its own";
         let program = Program {
             rules: vec![Rule {
+                unsupported: None,
                 path: vec!["p".to_string()],
                 kind: RuleKind::Complete,
                 definitions: vec![Definition {

@@ -50,6 +50,10 @@ pub(super) struct Rule {
     pub definitions: Vec<Definition>,
     /// The `default` value, for complete rules and functions.
     pub default: Option<Value>,
+    /// The construct this evaluator does not compile in one of the rule's definitions, if
+    /// any: evaluating the rule hands the request to regorus, while the policy's other rules
+    /// still run here.
+    pub unsupported: Option<&'static str>,
 }
 
 /// One definition: its body, then the `else` bodies tried in turn while none succeeded.

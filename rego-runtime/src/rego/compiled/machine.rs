@@ -181,6 +181,9 @@ impl<'p> Machine<'p> {
 
     /// The value of rule `id` (a document: not a function), computed once per context.
     pub fn rule(&mut self, id: RuleId) -> Eval<Option<Value>> {
+        if let Some(why) = self.program.rules[id].unsupported {
+            return Err(Fault::Fallback(why));
+        }
         match &self.contexts[self.current].rules[id] {
             Cached::Done(value) => return Ok(value.clone()),
             Cached::Running => return Err(Fault::Fallback("a rule that depends on itself")),
@@ -350,6 +353,9 @@ impl<'p> Machine<'p> {
     /// second call with the same arguments neither runs the body nor prints again (helpers
     /// such as `added(c)` are called again and again with the same container).
     fn call_function(&mut self, id: RuleId, args: Vec<Value>) -> Eval<Option<Value>> {
+        if let Some(why) = self.program.rules[id].unsupported {
+            return Err(Fault::Fallback(why));
+        }
         let context = self.current;
         if let Cached::Calls(calls) = &self.contexts[context].rules[id]
             && let Some(known) = calls.get(&args)
@@ -802,6 +808,9 @@ impl<'p> Machine<'p> {
     /// The value partial object rule `id` gives `key`; its definitions must agree on it.
     fn object_entry(&mut self, id: RuleId, wanted: &Value) -> Eval<Option<Value>> {
         let program = self.program;
+        if let Some(why) = program.rules[id].unsupported {
+            return Err(Fault::Fallback(why));
+        }
         let mut result = None;
         for body in program.rules[id].definitions.iter().flat_map(|d| &d.bodies) {
             let Some(key) = &body.key else { continue };

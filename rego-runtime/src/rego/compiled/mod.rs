@@ -142,6 +142,12 @@ impl CompiledPolicy {
         })
     }
 
+    /// The first construct this evaluator does not compile in any rule (those rules, and
+    /// decisions that reach them, are regorus's).
+    pub fn first_unsupported(&self) -> Option<&'static str> {
+        self.program.rules.iter().find_map(|rule| rule.unsupported)
+    }
+
     /// Asks for the program's memory to be brought into cache, ahead of evaluations that
     /// would otherwise miss on it node by node; returns at once.
     pub fn warm(&self) {

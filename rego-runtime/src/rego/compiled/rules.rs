@@ -10,9 +10,11 @@ use super::scope::{Scope, pattern_names};
 use super::symbols::{Head, ModuleNames, Symbols, head};
 use crate::Problem;
 
-/// The compiled rules, indexed as `symbols` numbers them. The variables OPA rejects as
-/// unsafe go to `unsafe_variables`, from every rule: one this evaluator does not compile
-/// does not stop the others from being looked at.
+/// The compiled rules, indexed as `symbols` numbers them. A rule with a construct this
+/// evaluator does not compile is kept, marked [`Rule::unsupported`], so that only decisions
+/// that reach it go to regorus; a head that cannot be placed at all (its path is not static)
+/// leaves the whole policy to regorus. The variables OPA rejects as unsafe go to
+/// `unsafe_variables`, from every rule.
 pub(super) fn compile(
     symbols: &Symbols,
     modules: &[(ModuleNames, &Module)],
@@ -26,51 +28,69 @@ pub(super) fn compile(
             kind: *kind,
             definitions: Vec::new(),
             default: None,
+            unsupported: None,
         })
         .collect();
-    let mut first_unsupported = None;
+    let mut unplaced = None;
     for (names, module) in modules {
         let package = names.package.as_deref().unwrap_or_default();
         for rule in &module.policy {
-            let compiled =
-                compile_rule(symbols, names, package, rule, &mut rules, unsafe_variables);
-            if let Err(why) = compiled {
-                first_unsupported.get_or_insert(why);
+            let placed = head(package, rule).and_then(|head| {
+                symbols
+                    .rule(&head.path)
+                    .map(|id| (head, id))
+                    .ok_or(Unsupported("a rule missing from the symbols"))
+            });
+            let (head, id) = match placed {
+                Ok(placed) => placed,
+                Err(why) => {
+                    unplaced.get_or_insert(why);
+                    continue;
+                }
+            };
+            let compiled = compile_rule(
+                symbols,
+                names,
+                &head,
+                id,
+                rule,
+                &mut rules,
+                unsafe_variables,
+            );
+            if let Err(Unsupported(why)) = compiled {
+                rules[id].unsupported.get_or_insert(why);
             }
         }
     }
-    match first_unsupported {
+    match unplaced {
         Some(why) => Err(why),
         None => Ok(rules),
     }
 }
 
-/// Compiles one rule definition into its place in `rules`.
+/// Compiles one rule definition (its head already placed as rule `id`) into `rules`.
 fn compile_rule(
     symbols: &Symbols,
     names: &ModuleNames,
-    package: &[String],
+    head: &Head<'_>,
+    id: usize,
     rule: &AstRule,
     rules: &mut [Rule],
     unsafe_variables: &mut Vec<Problem>,
 ) -> Result<(), Unsupported> {
-    let head = head(package, rule)?;
-    let id = symbols
-        .rule(&head.path)
-        .ok_or(Unsupported("a rule missing from the symbols"))?;
     match rule {
         AstRule::Default { .. } => {
             if rules[id].default.is_some() {
                 return Err(Unsupported("two defaults for one rule"));
             }
-            rules[id].default = Some(default_value(symbols, names, &head)?);
+            rules[id].default = Some(default_value(symbols, names, head)?);
         }
         AstRule::Spec { span, bodies, .. } => {
             let site = Site {
                 file: span.source.file().as_str().into(),
                 row: span.line,
             };
-            let definitions = definitions(symbols, names, &head, &site, bodies, unsafe_variables)?;
+            let definitions = definitions(symbols, names, head, &site, bodies, unsafe_variables)?;
             rules[id].definitions.extend(definitions);
         }
     }
