@@ -1,5 +1,5 @@
-# `with` on data leaves this package's evaluations to regorus, which records the notes but not
-# the rules they were made in.
+# `with` on data leaves `mocked` to regorus, which records the notes but not the rules they
+# were made in; `allow` alone still runs on the compiled evaluator.
 package fallback
 
 allow if {
