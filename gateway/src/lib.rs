@@ -5,6 +5,7 @@
 //! - [`bundle_loader`]: local bundles into the store, hot-reloaded.
 //! - [`opa_api`]: OPA's REST API.
 //! - [`gatekeeper`]: Gatekeeper's templates, constraints, webhook, audit, `verify`, `test`.
+//! - [`doors`]: every front door and the paths it owns, listed once.
 //! - [`server`], [`http`], [`tls`]: HTTP serving; [`metrics`], [`logging`]: observability.
 //! - [`stdout`]: command reports, cut short quietly when the reader goes away.
 
@@ -13,6 +14,7 @@ pub mod bundle_loader;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doors;
 pub mod gatekeeper;
 pub mod go_duration;
 pub mod go_json;

@@ -16,8 +16,8 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
-use crate::http::{self, Response};
-use crate::{gatekeeper, opa_api};
+use crate::doors;
+use crate::http::Response;
 
 /// How long a client may take to send request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,14 +97,8 @@ async fn route(app: &App, request: Request<Incoming>) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let (parts, body) = request.into_parts();
-    let (label, response) = if gatekeeper::api::owns(parts.uri.path()) {
-        gatekeeper::api::handle(app, parts, body).await
-    } else {
-        match opa_api::routes::handle(app, parts, body).await {
-            Some(served) => served,
-            None => (opa_api::routes::CATCHALL, http::not_found_page()),
-        }
-    };
+    let door = doors::door_for(parts.uri.path());
+    let (label, response) = (door.serve)(app, parts, body).await;
     app.metrics.observe_request(
         response.status().as_u16(),
         label,
