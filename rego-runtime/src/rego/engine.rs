@@ -1,10 +1,11 @@
-//! The Rego engine on regorus: modules and data are parsed, checked and indexed once per
-//! snapshot; requests evaluate on pooled clones of that prepared engine.
+//! The Rego engine on regorus: modules are parsed, checked, analysed and compiled once per
+//! policy set, and a data write swaps in the new data document without doing any of it again;
+//! requests evaluate on the compiled evaluator or on pooled clones of regorus's engine.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_queue::ArrayQueue;
 use regorus::PolicyLengthConfig;
@@ -156,12 +157,13 @@ impl Engine for RegoEngine {
         let data = self.convert_data(&policies.data);
         let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
         let negating: HashSet<String> = prepared
+            .modules
             .lowered
             .iter()
             .filter(|(_, lowered)| lowered.negates_whole_expressions)
             .map(|(file, _)| file.clone())
             .collect();
-        let modules = prepared.base.get_modules().clone();
+        let modules = prepared.source.engine.clone().get_modules().clone();
         // Compiled even when the compiled evaluator is off: compiling finds the unsafe
         // variables regorus does not report.
         let compilation = CompiledPolicy::compile(&modules, policies.data.clone(), &negating);
@@ -214,22 +216,47 @@ impl ConvertedInput {
     }
 }
 
-/// A snapshot's modules and data inside a regorus engine that has already run its analysis.
+/// A snapshot's modules and data: the compiled evaluator's policy, and a regorus engine that
+/// has run its analysis, for what the compiled evaluator leaves to regorus.
 pub struct PreparedRego {
-    base: regorus::Engine,
+    /// What preparing the modules gave, shared with every [`Prepared::with_data`] of them.
+    modules: Arc<PreparedModules>,
+    /// The base data document.
+    data: Value,
+    /// regorus's engine on `data`, ready to clone per evaluation: built with the modules, or
+    /// for [`Prepared::with_data`] when an evaluation first falls to regorus (the compiled
+    /// evaluator reads `data` as it is, so a data write that regorus never reads costs no
+    /// conversion). An error is the reason every regorus evaluation fails.
+    base: OnceLock<Result<regorus::Engine, String>>,
+    /// The latest analysed regorus engine of these modules, with the data it holds: `base` is
+    /// built from it, converting only the parts of `data` that writes changed since.
+    source: Arc<RegorusSource>,
+    idle: ArrayQueue<regorus::Engine>,
+    /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
+    decisions: Option<DecisionCache>,
+    /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
+    compiled: Result<CompiledPolicy, Unsupported>,
+}
+
+/// An analysed regorus engine and the data document it holds, in the project's form.
+struct RegorusSource {
+    engine: regorus::Engine,
+    data: Value,
+}
+
+/// What preparing modules gives, whatever the data they are evaluated against.
+struct PreparedModules {
     /// Per module file, how lowering moved columns, to map locations back.
     lowered: HashMap<String, Lowered>,
-    idle: ArrayQueue<regorus::Engine>,
     rules: Vec<RuleInfo>,
     /// Every rule and function definition, to name the rule in conflict errors.
     definitions: Vec<rule_paths::Definition>,
     /// Every rule path as `data.a.b` text; exact paths evaluate through the faster rule API.
     rule_paths: HashSet<String>,
-    /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
-    decisions: Option<DecisionCache>,
+    /// Decisions each data document keeps; 0 when the cache is off or the policy is
+    /// nondeterministic.
+    decision_cache_entries: usize,
     conflict_messages: ConflictMessages,
-    /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
-    compiled: Result<CompiledPolicy, Unsupported>,
     /// Whether ad-hoc queries are Rego v1: as the last module's version, which is what
     /// regorus's engine is left set to.
     queries_v1: bool,
@@ -306,11 +333,6 @@ impl PreparedRego {
         let _ = engine.take_prints();
 
         let deterministic = !checks::calls_any(&mut engine, &NONDETERMINISTIC);
-        let decisions = if deterministic {
-            DecisionCache::new(decision_cache_entries)
-        } else {
-            None
-        };
         let mut definitions = rule_paths::definitions(&mut engine);
         for definition in &mut definitions {
             if let Some(lowered) = lowered_files.get(&definition.location.file) {
@@ -334,21 +356,59 @@ impl PreparedRego {
                 rule_text(&segments)
             })
             .collect();
-        Ok(PreparedRego {
-            base: engine,
+        let modules = PreparedModules {
             lowered: lowered_files,
-            idle: ArrayQueue::new(POOL_CAPACITY),
             rules,
             definitions,
             rule_paths,
-            decisions,
+            decision_cache_entries: if deterministic {
+                decision_cache_entries
+            } else {
+                0
+            },
             conflict_messages: policies.conflict_messages,
-            compiled: Err(Unsupported("not compiled")),
             queries_v1: policies
                 .modules
                 .last()
                 .is_none_or(|m| m.rego_version == RegoVersion::V1),
+        };
+        Ok(PreparedRego {
+            data: policies.data.clone(),
+            base: OnceLock::from(Ok(engine.clone())),
+            source: Arc::new(RegorusSource {
+                engine,
+                data: policies.data.clone(),
+            }),
+            idle: ArrayQueue::new(POOL_CAPACITY),
+            decisions: DecisionCache::new(modules.decision_cache_entries),
+            compiled: Err(Unsupported("not compiled")),
+            modules: Arc::new(modules),
         })
+    }
+
+    /// regorus's engine on this data, analysed; built on first use after
+    /// [`Prepared::with_data`].
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when regorus refused the data (it accepted the same modules
+    /// before, so this is not the policy's fault).
+    fn base(&self) -> Result<&regorus::Engine, Error> {
+        let base = self.base.get_or_init(|| {
+            let source = &self.source;
+            let data =
+                convert::to_regorus_reusing(&self.data, &source.data, &source.engine.get_data());
+            let mut engine = source.engine.clone();
+            engine.clear_data();
+            engine.add_data(data).map_err(|e| e.to_string())?;
+            // Data changes make regorus analyse the modules again: once, here, as at prepare.
+            engine
+                .eval_query("true".to_string(), false)
+                .map_err(|e| e.to_string())?;
+            let _ = engine.take_prints();
+            Ok(engine)
+        });
+        base.as_ref()
+            .map_err(|e| Error::Internal(format!("regorus refused the data: {e}")))
     }
 
     /// The evaluation on the compiled evaluator: `None` when regorus must answer instead.
@@ -371,7 +431,7 @@ impl PreparedRego {
                 .document(path, input, limits)
                 .map(|answer| (Outcome::Document(answer.value), answer.prints)),
             Entrypoint::Query(text) => {
-                let query = parse_query(&lowering::lower_query(text), self.queries_v1)?;
+                let query = parse_query(&lowering::lower_query(text), self.modules.queries_v1)?;
                 compiled
                     .query(&query, input, limits)
                     .map(|answer| (Outcome::Bindings(answer.value), answer.prints))
@@ -434,7 +494,7 @@ impl PreparedRego {
         match entrypoint {
             Entrypoint::Data(path) => {
                 let rule = rule_text(path);
-                if let Some(rule) = rule.filter(|r| self.rule_paths.contains(r)) {
+                if let Some(rule) = rule.filter(|r| self.modules.rule_paths.contains(r)) {
                     let value = engine.eval_rule(rule).map_err(evaluation_error)?;
                     return Ok(Outcome::Document(from_regorus(&value)));
                 }
@@ -450,9 +510,9 @@ impl PreparedRego {
             }
             Entrypoint::Query(query) => {
                 let query = lowering::lower_query(query);
-                check_query_syntax(&query, self.queries_v1)?;
+                check_query_syntax(&query, self.modules.queries_v1)?;
                 let one_expression =
-                    parse_query(&query, self.queries_v1).is_none_or(|q| q.stmts.len() == 1);
+                    parse_query(&query, self.modules.queries_v1).is_none_or(|q| q.stmts.len() == 1);
                 let results = engine
                     .eval_query(query, false)
                     .map_err(|e| query_error(&e.to_string()))?;
@@ -505,8 +565,34 @@ impl Prepared for PreparedRego {
         Ok(evaluation)
     }
 
+    fn with_data(&self, data: Value) -> Option<Arc<dyn Prepared>> {
+        let compiled = match &self.compiled {
+            Ok(compiled) => compiled.with_data(data.clone()),
+            // The modules were never compiled: only preparing them again can.
+            Err(why) if CompiledPolicy::refused_for_data(*why) => return None,
+            Err(why) => Err(*why),
+        };
+        // The newest converted engine: this one's, if an evaluation built it.
+        let source = match self.base.get() {
+            Some(Ok(engine)) => Arc::new(RegorusSource {
+                engine: engine.clone(),
+                data: self.data.clone(),
+            }),
+            _ => self.source.clone(),
+        };
+        Some(Arc::new(PreparedRego {
+            modules: self.modules.clone(),
+            data,
+            base: OnceLock::new(),
+            source,
+            idle: ArrayQueue::new(POOL_CAPACITY),
+            decisions: DecisionCache::new(self.modules.decision_cache_entries),
+            compiled,
+        }))
+    }
+
     fn rules(&self) -> &[RuleInfo] {
-        &self.rules
+        &self.modules.rules
     }
 
     fn slow_path_reason(&self) -> Option<&'static str> {
@@ -538,7 +624,10 @@ impl PreparedRego {
                 panic_message(&*panic)
             ),
         }
-        let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
+        let mut engine = match self.idle.pop() {
+            Some(engine) => engine,
+            None => self.base()?.clone(),
+        };
         let input_memo = match input {
             Input::Prepared(prepared) => ConvertedInput::of(prepared).map(|c| c.memo.clone()),
             _ => None,
@@ -573,12 +662,12 @@ impl PreparedRego {
             Error::Compile(problems) => Error::Compile(
                 problems
                     .into_iter()
-                    .map(|p| remap_problem(&self.lowered, p))
+                    .map(|p| remap_problem(&self.modules.lowered, p))
                     .collect(),
             ),
             Error::Evaluation(problem) => {
                 let called = self.called_function(&problem);
-                let problem = remap_problem(&self.lowered, problem);
+                let problem = remap_problem(&self.modules.lowered, problem);
                 Error::Evaluation(self.name_conflict(problem, called))
             }
             other => other,
@@ -593,7 +682,7 @@ impl PreparedRego {
             return problem;
         };
         if problem.message == diagnostics::FUNCTION_CONFLICT
-            && self.conflict_messages == ConflictMessages::Current
+            && self.modules.conflict_messages == ConflictMessages::Current
             && let Some(path) = called
         {
             problem.message =
@@ -601,6 +690,7 @@ impl PreparedRego {
             return problem;
         }
         let defined_here = self
+            .modules
             .definitions
             .iter()
             .find(|d| d.location.file == location.file && d.location.row == location.row);
@@ -608,9 +698,10 @@ impl PreparedRego {
             return problem;
         };
         let path = format!("data.{}", definition.path.join("."));
-        if self.conflict_messages == ConflictMessages::Gatekeeper {
+        if self.modules.conflict_messages == ConflictMessages::Gatekeeper {
             if problem.message == diagnostics::COMPLETE_RULE_CONFLICT && definition.static_head {
                 let first = self
+                    .modules
                     .definitions
                     .iter()
                     .find(|d| d.path == definition.path && d.location.file == location.file);
@@ -642,6 +733,7 @@ impl PreparedRego {
         }
         let location = problem.location.as_ref()?;
         let line = self
+            .modules
             .lowered
             .get(&location.file)?
             .text
@@ -649,6 +741,7 @@ impl PreparedRego {
             .nth(usize::try_from(location.row).ok()?.checked_sub(1)?)?;
         // The package of the rule the line belongs to: the last definition above it.
         let caller = self
+            .modules
             .definitions
             .iter()
             .filter(|d| d.location.file == location.file && d.location.row <= location.row)
@@ -660,7 +753,8 @@ impl PreparedRego {
                 .unwrap_or(&name)
                 .split('.')
                 .collect();
-            self.definitions
+            self.modules
+                .definitions
                 .iter()
                 .filter(|d| d.function)
                 .find(|d| {
