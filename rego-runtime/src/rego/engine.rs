@@ -231,9 +231,11 @@ pub struct PreparedRego {
     /// The latest analysed regorus engine of these modules, with the data it holds: `base` is
     /// built from it, converting only the parts of `data` that writes changed since.
     source: Arc<RegorusSource>,
-    idle: ArrayQueue<regorus::Engine>,
+    /// Idle clones of `base`, made when regorus first evaluates (like the decision cache, not
+    /// allocated for a data document no request reads before the next write).
+    idle: OnceLock<ArrayQueue<regorus::Engine>>,
     /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
-    decisions: Option<DecisionCache>,
+    decisions: OnceLock<Option<DecisionCache>>,
     /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
     compiled: Result<CompiledPolicy, Unsupported>,
 }
@@ -379,8 +381,8 @@ impl PreparedRego {
                 engine,
                 data: policies.data.clone(),
             }),
-            idle: ArrayQueue::new(POOL_CAPACITY),
-            decisions: DecisionCache::new(modules.decision_cache_entries),
+            idle: OnceLock::new(),
+            decisions: OnceLock::new(),
             compiled: Err(Unsupported("not compiled")),
             modules: Arc::new(modules),
         })
@@ -543,12 +545,15 @@ impl Prepared for PreparedRego {
         input: Input<'_>,
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
-        let cache_key = match (&self.decisions, entrypoint, input) {
+        let decisions = self
+            .decisions
+            .get_or_init(|| DecisionCache::new(self.modules.decision_cache_entries));
+        let cache_key = match (decisions, entrypoint, input) {
             (Some(_), Entrypoint::Data(path), Input::Json(text)) => rule_text(path)
                 .and_then(|rule| DecisionCache::key(&rule, limits.strict_builtin_errors, text)),
             _ => None,
         };
-        if let (Some(cache), Some(key)) = (&self.decisions, &cache_key)
+        if let (Some(cache), Some(key)) = (decisions, &cache_key)
             && let Some(decision) = cache.get(key)
         {
             return Ok(Evaluation {
@@ -558,7 +563,7 @@ impl Prepared for PreparedRego {
         }
         let evaluation = self.evaluate_uncached(entrypoint, input, limits)?;
         if let (Some(cache), Some(key), Outcome::Document(decision)) =
-            (&self.decisions, cache_key, &evaluation.outcome)
+            (decisions, cache_key, &evaluation.outcome)
         {
             cache.put(key, decision.clone());
         }
@@ -585,8 +590,8 @@ impl Prepared for PreparedRego {
             data,
             base: OnceLock::new(),
             source,
-            idle: ArrayQueue::new(POOL_CAPACITY),
-            decisions: DecisionCache::new(self.modules.decision_cache_entries),
+            idle: OnceLock::new(),
+            decisions: OnceLock::new(),
             compiled,
         }))
     }
@@ -624,7 +629,8 @@ impl PreparedRego {
                 panic_message(&*panic)
             ),
         }
-        let mut engine = match self.idle.pop() {
+        let idle = self.idle.get_or_init(|| ArrayQueue::new(POOL_CAPACITY));
+        let mut engine = match idle.pop() {
             Some(engine) => engine,
             None => self.base()?.clone(),
         };
@@ -643,7 +649,7 @@ impl PreparedRego {
             Ok(outcome) => {
                 let prints = engine.take_prints().unwrap_or_default();
                 // A full pool means many requests ran at once; the extra clone is dropped.
-                let _ = self.idle.push(engine);
+                let _ = idle.push(engine);
                 Ok(Evaluation {
                     outcome: outcome.map_err(|e| self.remap_error(e))?,
                     prints,
