@@ -439,10 +439,12 @@ type Compiled = Result<CompiledTemplate, TemplateProblem>;
 
 /// Compiles templates on every core: loading 50 templates is dominated by compiling.
 fn compile_all(engine: &dyn Engine, jobs: &[Job], inventory: &Value) -> Vec<(String, Compiled)> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(jobs.len());
+    // Asking for the core count reads cgroup files: not for the common case of nothing to
+    // compile (every OPA data write builds a snapshot).
+    let workers = match jobs.len() {
+        0 | 1 => 1,
+        n => std::thread::available_parallelism().map_or(1, |cores| cores.get().min(n)),
+    };
     if workers <= 1 {
         return jobs
             .iter()
