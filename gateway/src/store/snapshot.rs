@@ -232,10 +232,11 @@ impl Contents {
 /// OPA refuses base data where a rule is defined: a rule's path may not hold data, nor pass
 /// through a non-object (`CheckPathConflicts` with `storage.NonEmpty`).
 fn data_conflicts(data: &Value, rules: &[RuleInfo]) -> Vec<Problem> {
+    // Runs on every data write: nothing here copies a path or allocates a key.
     let mut seen = std::collections::BTreeSet::new();
     rules
         .iter()
-        .filter(|rule| !rule.path.is_empty() && seen.insert(rule.path.clone()))
+        .filter(|rule| !rule.path.is_empty() && seen.insert(rule.path.as_slice()))
         .filter(|rule| non_empty(data, &rule.path))
         .map(|rule| Problem {
             code: "rego_compile_error",
@@ -251,12 +252,12 @@ fn data_conflicts(data: &Value, rules: &[RuleInfo]) -> Vec<Problem> {
 fn non_empty(data: &Value, path: &[String]) -> bool {
     let mut node = data;
     for key in path {
-        match node {
-            Value::Object(entries) => match entries.get(&Value::string(key)) {
-                Some(child) => node = child,
-                None => return false,
-            },
-            _ => return true,
+        if node.as_object().is_none() {
+            return true;
+        }
+        match node.get(key) {
+            Some(child) => node = child,
+            None => return false,
         }
     }
     true

@@ -373,12 +373,12 @@ fn check_data(symbols: &Symbols, data: &Value) -> Result<(), Unsupported> {
 fn overlaps_data(data: &Value, path: &[String]) -> bool {
     let mut at = data;
     for name in path {
-        match at {
-            Value::Object(entries) => match entries.get(&Value::string(name)) {
-                Some(next) => at = next,
-                None => return false,
-            },
-            _ => return true,
+        if at.as_object().is_none() {
+            return true;
+        }
+        match at.get(name) {
+            Some(next) => at = next,
+            None => return false,
         }
     }
     true
