@@ -63,7 +63,7 @@ stop() {
 }
 
 # One line per run in $WORK/<name>: "writes_per_s p50_ms p99_ms max_ms writes failures
-# mean_body_bytes stored" (bench/datawrites' output).
+# mean_body_bytes stored" (bench/datawrites' output) and the server's RSS in MB after it.
 for round in $(seq "$ROUNDS"); do
   for server in "${SERVERS[@]}"; do
     name=${server%%=*} bin=${server#*=}
@@ -73,7 +73,10 @@ for round in $(seq "$ROUNDS"); do
       curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break
       sleep 0.05
     done
-    if ! timeout "$RUN_TIMEOUT" "$WRITER" "127.0.0.1:$port" "$COUNT" >>"$WORK/$name"; then
+    if timeout "$RUN_TIMEOUT" "$WRITER" "127.0.0.1:$port" "$COUNT" >"$WORK/run"; then
+      # The server's resident memory with every Pod stored, beside the run's numbers.
+      echo "$(cat "$WORK/run") $(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$PID/status")" >>"$WORK/$name"
+    else
       echo "  $name, round $round: FAILED (a write failed, a Pod is missing, or over ${RUN_TIMEOUT}s)"
     fi
     stop
@@ -88,15 +91,16 @@ summary() { # file
 body=$(awk '{print $7; exit}' "$WORK/opa")
 echo "data writes (kube-mgmt start-up): $COUNT sequential PUT /v1/data/kubernetes/pods/<ns>/<name>,"
 echo "  Pods of ~$body bytes JSON, examples/rbac loaded, one keep-alive connection, a fresh server"
-echo "  per run; median of $ROUNDS rounds [min-max], latencies of the median run"
-printf "%-16s %9s %21s %8s %8s %8s\n" server writes/s "[min-max]" p50_ms p99_ms max_ms
+echo "  per run; median of $ROUNDS rounds [min-max]; latencies and RSS (all Pods stored) of the"
+echo "  median run"
+printf "%-16s %9s %21s %8s %8s %8s %7s\n" server writes/s "[min-max]" p50_ms p99_ms max_ms rss_mb
 declare -A MEDIAN
 for server in "${SERVERS[@]}"; do
   name=${server%%=*}
   [ -s "$WORK/$name" ] || { printf "%-16s %9s\n" "$name" "no run"; continue; }
-  { read -r median min max; read -r _ p50 p99 worst _; } < <(summary "$WORK/$name")
+  { read -r median min max; read -r _ p50 p99 worst _ _ _ _ rss; } < <(summary "$WORK/$name")
   MEDIAN[$name]=$median
-  printf "%-16s %9.0f %21s %8s %8s %8s\n" "$name" "$median" "[$(printf '%.0f-%.0f' "$min" "$max")]" "$p50" "$p99" "$worst"
+  printf "%-16s %9.0f %21s %8s %8s %8s %7s\n" "$name" "$median" "[$(printf '%.0f-%.0f' "$min" "$max")]" "$p50" "$p99" "$worst" "$rss"
 done
 for server in "${SERVERS[@]}"; do
   name=${server%%=*}
