@@ -62,10 +62,11 @@ impl Snapshot {
 
     /// Like [`Snapshot::build`], reusing what `previous` prepared from unchanged inputs: the
     /// OPA engine when bundles and policies are the same (as it is when the data document is
-    /// the same too, or with the new data swapped in, when only data changed), and every
-    /// Gatekeeper template whose Rego, constraints' parameters (and inventory, if it reads it)
-    /// are the same. So a data write recompiles no module, a Gatekeeper change does not
-    /// recompile OPA policies, and an OPA data write does not recompile templates.
+    /// the same too, or with the new data swapped in, when only data changed); Gatekeeper's
+    /// whole preparation when its objects are the same, else every template whose Rego,
+    /// constraints' parameters (and inventory, if it reads it) are the same. So a data write
+    /// recompiles no module, a Gatekeeper change does not recompile OPA policies, and an OPA
+    /// data write neither parses nor compiles templates.
     ///
     /// # Errors
     /// The engine's compile error, or data where a rule is defined (Gatekeeper problems stay
@@ -87,11 +88,21 @@ impl Snapshot {
             },
             None => prepare(engine, &contents)?,
         };
-        let gatekeeper = Arc::new(PreparedGatekeeper::build(
-            engine,
-            &contents.gatekeeper,
-            previous.map(|p| &*p.gatekeeper),
-        ));
+        let gatekeeper = match previous {
+            Some(previous)
+                if previous
+                    .contents
+                    .gatekeeper
+                    .prepares_like(&contents.gatekeeper) =>
+            {
+                previous.gatekeeper.clone()
+            }
+            _ => Arc::new(PreparedGatekeeper::build(
+                engine,
+                &contents.gatekeeper,
+                previous.map(|p| &*p.gatekeeper),
+            )),
+        };
         Ok(Snapshot {
             contents,
             prepared,
@@ -304,8 +315,16 @@ mod tests {
         }
     }
 
+    /// A ConstraintTemplate, as Gatekeeper users write them.
+    const TEMPLATE: &str = "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sx}\nspec:\n  crd: {spec: {names: {kind: K8sX}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    rego: |\n      package x\n      violation[{\"msg\": \"m\"}] { true }\n";
+
     fn contents() -> Contents {
         let mut contents = Contents::default();
+        let template = crate::gatekeeper::objects::parse_documents(TEMPLATE).expect("yaml");
+        contents
+            .gatekeeper
+            .put_template(template[0].clone(), crate::gatekeeper::state::Origin::Api)
+            .expect("template");
         contents.policies.insert(
             "k8s".to_string(),
             PolicyModule {
@@ -350,21 +369,26 @@ mod tests {
     }
 
     #[test]
-    fn data_writes_swap_the_data_without_preparing_modules_again() {
+    fn data_writes_prepare_no_module_and_no_template_again() {
         let engine = CountingEngine::default();
         let mut snapshot = Snapshot::build(&engine, contents(), 0).expect("build");
         assert_eq!(pods(&snapshot), None);
+        // The OPA policy and the template.
+        assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
         for i in 0..3 {
             let mut next = snapshot.contents.clone();
             write(&mut next, &["pods", &format!("p{i}")], Some("{}"));
-            snapshot = Snapshot::build_after(&engine, next, i + 1, Some(&snapshot)).expect("build");
+            let after =
+                Snapshot::build_after(&engine, next, i + 1, Some(&snapshot)).expect("build");
+            assert!(Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
+            snapshot = after;
             assert_eq!(pods(&snapshot), Some(Value::int(i as i64 + 1)));
         }
         let mut next = snapshot.contents.clone();
         write(&mut next, &["pods", "p0"], None);
         snapshot = Snapshot::build_after(&engine, next, 4, Some(&snapshot)).expect("build");
         assert_eq!(pods(&snapshot), Some(Value::int(2)));
-        assert_eq!(engine.prepared.load(Ordering::Relaxed), 1);
+        assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
 
         // Data where a rule is defined is refused as before.
         let mut next = snapshot.contents.clone();
@@ -378,10 +402,16 @@ mod tests {
             "conflicting rule for data path k8s/pods found"
         );
 
-        // A policy change prepares the modules again.
+        // A policy change prepares the modules again; a template change prepares Gatekeeper.
         let mut next = snapshot.contents.clone();
         next.policies.clear();
-        Snapshot::build_after(&engine, next, 6, Some(&snapshot)).expect("build");
-        assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
+        let after = Snapshot::build_after(&engine, next, 6, Some(&snapshot)).expect("build");
+        assert_eq!(engine.prepared.load(Ordering::Relaxed), 3);
+        assert!(Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
+        let mut next = snapshot.contents.clone();
+        next.gatekeeper.delete_template("k8sx");
+        let after = Snapshot::build_after(&engine, next, 7, Some(&snapshot)).expect("build");
+        assert!(!Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
+        assert_eq!(after.gatekeeper.template_counts(), (0, 0));
     }
 }
