@@ -107,5 +107,5 @@ for server in "${SERVERS[@]}"; do
   [ "$name" = opa ] && continue
   [ -n "${MEDIAN[$name]:-}" ] && [ -n "${MEDIAN[opa]:-}" ] || continue
   awk -v g="${MEDIAN[$name]}" -v o="${MEDIAN[opa]}" -v n="$name" \
-    'BEGIN {printf "  writes/s %s/opa: %.2fx\n", n, g/o}'
+    'BEGIN {printf "  writes/s %s/opa: %.3gx\n", n, g/o}'
 done
