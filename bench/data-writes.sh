@@ -88,7 +88,8 @@ summary() { # file
   sort -n -k1,1 "$1" | awk '{rows[NR]=$0; v[NR]=$1} END {m=int((NR+1)/2); print v[m], v[1], v[NR]; print rows[m]}'
 }
 
-body=$(awk '{print $7; exit}' "$WORK/opa")
+body=$(for server in "${SERVERS[@]}"; do cat "$WORK/${server%%=*}" 2>/dev/null || true; done |
+  awk '{print $7; exit}')
 echo "data writes (kube-mgmt start-up): $COUNT sequential PUT /v1/data/kubernetes/pods/<ns>/<name>,"
 echo "  Pods of ~$body bytes JSON, examples/rbac loaded, one keep-alive connection, a fresh server"
 echo "  per run; median of $ROUNDS rounds [min-max]; latencies and RSS (all Pods stored) of the"
