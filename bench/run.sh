@@ -2,7 +2,8 @@
 # make bench: the gateway (release build) and real `opa run --server` on the same bundle, side
 # by side in one run on loopback. For each server: idle RSS, GET /health (the HTTP floor) and
 # POST /v1/data/rbac/allow at several connection counts with wrk (keep-alive), then a bundle
-# reload under load, then the engine's in-process evaluation time.
+# reload under load, then data writes as kube-mgmt makes them (bench/data-writes.sh), then the
+# engine's in-process evaluation time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -132,6 +133,9 @@ if echo "$reload_out" | grep -q "Non-2xx\|Socket errors"; then
 else
   echo "  no failed request"
 fi
+
+echo
+OPA_BIN="$OPA" bench/data-writes.sh "gateway=$GATEWAY"
 
 echo
 echo "in-process evaluation (engine only, decision cache off):"

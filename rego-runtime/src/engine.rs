@@ -1,4 +1,5 @@
-//! The one engine contract: `Engine::prepare` once per snapshot, `Prepared::evaluate` per request.
+//! The one engine contract: `Engine::prepare` once per policy set, `Prepared::with_data` per data
+//! write, `Prepared::evaluate` per request.
 //! Front doors and the store see only these types, never an engine's own.
 
 use std::collections::BTreeMap;
@@ -178,6 +179,22 @@ pub trait Prepared: Send + Sync {
     ) -> Result<(Evaluation, Trace), Error> {
         let evaluation = self.evaluate(entrypoint, input, limits)?;
         Ok((evaluation, Trace::started()))
+    }
+
+    /// The same modules against another data document, without preparing them again: what a
+    /// data write (`PUT /v1/data/...`) needs, thousands of times when kube-mgmt starts.
+    ///
+    /// Answers exactly as [`Engine::prepare`] on the same modules and `data` would, with no
+    /// decision remembered from `self`. The caller still checks `data` against
+    /// [`Prepared::rules`] (OPA refuses base data where a rule is defined). Cost: what the
+    /// engine needs to swap the document, ideally nothing proportional to the policy or to
+    /// the whole document.
+    ///
+    /// `None` when the engine cannot reuse its preparation for `data`; the caller prepares
+    /// anew.
+    fn with_data(&self, data: Value) -> Option<Arc<dyn Prepared>> {
+        let _ = data;
+        None
     }
 
     /// Every rule of the prepared modules (functions excluded), with where it is defined.

@@ -1,7 +1,8 @@
 //! Policy engines for the gateway, behind one contract.
 //!
-//! - [`engine`]: the contract every engine implements (`prepare` per snapshot, `evaluate` per
-//!   request) and the request and result types the front doors use.
+//! - [`engine`]: the contract every engine implements (`prepare` per policy set, `with_data`
+//!   per data write, `evaluate` per request) and the request and result types the front
+//!   doors use.
 //! - [`rego`]: the Rego engine on regorus.
 //! - [`builtins`]: OPA builtins the project implements itself, in one engine-neutral table.
 //! - [`value`]: the value model shared by engines and builtins.

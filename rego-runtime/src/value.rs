@@ -318,10 +318,24 @@ impl Value {
     }
 }
 
-/// True when `text` has 19 digits in a row somewhere: a number that may not fit 64 bits.
+/// True when `text` has 19 digits in a row outside its strings: a number that may not fit 64
+/// bits. Digits inside strings (image digests, ids) do not count: the exact reader costs a
+/// pass per level of nesting, and a Kubernetes object is full of hex digests.
 fn has_long_digit_run(text: &str) -> bool {
     let mut run = 0;
+    let mut in_string = false;
+    let mut escaped = false;
     text.bytes().any(|b| {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            return false;
+        }
+        in_string = b == b'"';
         run = if b.is_ascii_digit() { run + 1 } else { 0 };
         run >= 19
     })
@@ -730,6 +744,22 @@ mod tests {
             r#"{"a":[100000000000000000000,-9223372036854775809,1.5],"b":{"c":123456789012345678901234567890123456789012,"d":"12345678901234567890"},"k":2}"#
         );
         assert!(Value::from_json("[12345678901234567890,").is_err());
+    }
+
+    #[test]
+    fn only_digits_outside_strings_call_for_the_exact_reader() {
+        assert!(has_long_digit_run(r#"{"a": 12345678901234567890}"#));
+        assert!(has_long_digit_run(r#"["\"", 12345678901234567890]"#));
+        assert!(!has_long_digit_run(r#"{"a": "12345678901234567890"}"#));
+        assert!(!has_long_digit_run(
+            r#"{"12345678901234567890": "\"12345678901234567890"}"#
+        ));
+        let digest = r#"{"imageID": "sha256:0000000000000000000000000000000000000000000000000000000000000001"}"#;
+        assert!(!has_long_digit_run(digest));
+        assert_eq!(
+            Value::from_json(digest).expect("json").to_json(),
+            digest.replace(": ", ":")
+        );
     }
 
     #[test]

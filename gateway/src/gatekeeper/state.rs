@@ -63,6 +63,22 @@ impl std::fmt::Display for Refusal {
 }
 
 impl GatekeeperContents {
+    /// True when `other` holds the very templates, constraints and inventory of `self`
+    /// (compared by identity, which unchanged contents keep): what was prepared from one
+    /// serves the other, so a snapshot that changed something else (an OPA data write)
+    /// parses and validates none of them again.
+    pub fn prepares_like(&self, other: &GatekeeperContents) -> bool {
+        fn same_entries<K: Eq>(a: &BTreeMap<K, Entry>, b: &BTreeMap<K, Entry>) -> bool {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|((key_a, a), (key_b, b))| {
+                    key_a == key_b && same_object(&a.object, &b.object)
+                })
+        }
+        same_entries(&self.templates, &other.templates)
+            && same_entries(&self.constraints, &other.constraints)
+            && self.inventory.same_as(&other.inventory)
+    }
+
     /// Adds or replaces a template after the checks Gatekeeper's admission makes (Rego
     /// errors are not refused: they show in the template's status).
     ///
@@ -426,6 +442,15 @@ impl PreparedGatekeeper {
     }
 }
 
+/// True when `a` and `b` are the same object or array (cheap clones of one value).
+fn same_object(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
+        (Value::Array(a), Value::Array(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
+}
+
 /// A constraint validated against its parsed template (not yet against its compiled Rego).
 type Validated = Result<Arc<PreparedConstraint>, ConstraintError>;
 
@@ -439,10 +464,12 @@ type Compiled = Result<CompiledTemplate, TemplateProblem>;
 
 /// Compiles templates on every core: loading 50 templates is dominated by compiling.
 fn compile_all(engine: &dyn Engine, jobs: &[Job], inventory: &Value) -> Vec<(String, Compiled)> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(jobs.len());
+    // Asking for the core count reads cgroup files: not for the common case of nothing to
+    // compile (every OPA data write builds a snapshot).
+    let workers = match jobs.len() {
+        0 | 1 => 1,
+        n => std::thread::available_parallelism().map_or(1, |cores| cores.get().min(n)),
+    };
     if workers <= 1 {
         return jobs
             .iter()

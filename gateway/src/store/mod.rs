@@ -2,7 +2,8 @@
 //!
 //! Readers take the current snapshot without locking. Writers are serialized: each copies the
 //! contents (cheap, values are shared), changes the copy, prepares the engine on it off the
-//! request path, and swaps it in only if that succeeded, so a bad load never replaces a good one.
+//! request path (a data write only swaps the new data into the prepared policy), and swaps it
+//! in only if that succeeded, so a bad load never replaces a good one.
 
 pub mod data_ops;
 mod snapshot;

@@ -61,41 +61,48 @@ impl Snapshot {
     }
 
     /// Like [`Snapshot::build`], reusing what `previous` prepared from unchanged inputs: the
-    /// OPA engine when bundles, policies and data are the same, and every Gatekeeper template
-    /// whose Rego, constraints' parameters (and inventory, if it reads it) are the same. So a
-    /// Gatekeeper change does not recompile OPA policies, and an OPA data write does not
-    /// recompile templates.
+    /// OPA engine when bundles and policies are the same (as it is when the data document is
+    /// the same too, or with the new data swapped in, when only data changed); Gatekeeper's
+    /// whole preparation when its objects are the same, else every template whose Rego,
+    /// constraints' parameters (and inventory, if it reads it) are the same. So a data write
+    /// recompiles no module, a Gatekeeper change does not recompile OPA policies, and an OPA
+    /// data write neither parses nor compiles templates.
     ///
     /// # Errors
-    /// The engine's compile error (Gatekeeper problems stay in their objects' status).
+    /// The engine's compile error, or data where a rule is defined (Gatekeeper problems stay
+    /// in their objects' status).
     pub fn build_after(
         engine: &dyn Engine,
         contents: Contents,
         generation: u64,
         previous: Option<&Snapshot>,
     ) -> Result<Snapshot, EngineError> {
-        let reusable = previous.filter(|p| same_opa_inputs(&p.contents, &contents));
-        let prepared = match reusable {
-            Some(previous) => previous.prepared.clone(),
-            None => {
-                let prepared = engine.prepare(&PolicySet {
-                    modules: contents.all_modules().cloned().collect(),
-                    data: contents.data.clone(),
-                    disabled_builtins: Vec::new(),
-                    conflict_messages: Default::default(),
-                })?;
-                let conflicts = data_conflicts(&contents.data, prepared.rules());
-                if !conflicts.is_empty() {
-                    return Err(EngineError::Compile(conflicts));
-                }
-                prepared
+        let same_modules = previous.filter(|p| same_modules(&p.contents, &contents));
+        let prepared = match same_modules {
+            Some(previous) if same_data(&previous.contents.data, &contents.data) => {
+                previous.prepared.clone()
             }
+            Some(previous) => match previous.prepared.with_data(contents.data.clone()) {
+                Some(prepared) => checked_data(prepared, &contents.data)?,
+                None => prepare(engine, &contents)?,
+            },
+            None => prepare(engine, &contents)?,
         };
-        let gatekeeper = Arc::new(PreparedGatekeeper::build(
-            engine,
-            &contents.gatekeeper,
-            previous.map(|p| &*p.gatekeeper),
-        ));
+        let gatekeeper = match previous {
+            Some(previous)
+                if previous
+                    .contents
+                    .gatekeeper
+                    .prepares_like(&contents.gatekeeper) =>
+            {
+                previous.gatekeeper.clone()
+            }
+            _ => Arc::new(PreparedGatekeeper::build(
+                engine,
+                &contents.gatekeeper,
+                previous.map(|p| &*p.gatekeeper),
+            )),
+        };
         Ok(Snapshot {
             contents,
             prepared,
@@ -105,20 +112,45 @@ impl Snapshot {
     }
 }
 
-/// True when the OPA engine of `a` serves `b` unchanged: the same bundles, API policies and
-/// data document (compared by identity, which unchanged contents keep).
-fn same_opa_inputs(a: &Contents, b: &Contents) -> bool {
-    let same_data = match (&a.data, &b.data) {
-        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
-        _ => false,
-    };
-    same_data
-        && a.policies == b.policies
+/// Prepares `engine` on every module and the data of `contents`.
+fn prepare(engine: &dyn Engine, contents: &Contents) -> Result<Arc<dyn Prepared>, EngineError> {
+    let prepared = engine.prepare(&PolicySet {
+        modules: contents.all_modules().cloned().collect(),
+        data: contents.data.clone(),
+        disabled_builtins: Vec::new(),
+        conflict_messages: Default::default(),
+    })?;
+    checked_data(prepared, &contents.data)
+}
+
+/// `prepared`, unless `data` holds something where one of its rules is defined.
+fn checked_data(
+    prepared: Arc<dyn Prepared>,
+    data: &Value,
+) -> Result<Arc<dyn Prepared>, EngineError> {
+    let conflicts = data_conflicts(data, prepared.rules());
+    if !conflicts.is_empty() {
+        return Err(EngineError::Compile(conflicts));
+    }
+    Ok(prepared)
+}
+
+/// True when `a` and `b` hold the same modules: the same bundles and API policies.
+fn same_modules(a: &Contents, b: &Contents) -> bool {
+    a.policies == b.policies
         && a.bundles.len() == b.bundles.len()
         && a.bundles
             .iter()
             .zip(&b.bundles)
             .all(|((n1, b1), (n2, b2))| n1 == n2 && Arc::ptr_eq(b1, b2))
+}
+
+/// True when two data documents are the same allocation, which unchanged contents keep.
+fn same_data(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => Arc::ptr_eq(x, y),
+        _ => false,
+    }
 }
 
 impl Contents {
@@ -211,10 +243,11 @@ impl Contents {
 /// OPA refuses base data where a rule is defined: a rule's path may not hold data, nor pass
 /// through a non-object (`CheckPathConflicts` with `storage.NonEmpty`).
 fn data_conflicts(data: &Value, rules: &[RuleInfo]) -> Vec<Problem> {
+    // Runs on every data write: nothing here copies a path or allocates a key.
     let mut seen = std::collections::BTreeSet::new();
     rules
         .iter()
-        .filter(|rule| !rule.path.is_empty() && seen.insert(rule.path.clone()))
+        .filter(|rule| !rule.path.is_empty() && seen.insert(rule.path.as_slice()))
         .filter(|rule| non_empty(data, &rule.path))
         .map(|rule| Problem {
             code: "rego_compile_error",
@@ -230,12 +263,12 @@ fn data_conflicts(data: &Value, rules: &[RuleInfo]) -> Vec<Problem> {
 fn non_empty(data: &Value, path: &[String]) -> bool {
     let mut node = data;
     for key in path {
-        match node {
-            Value::Object(entries) => match entries.get(&Value::string(key)) {
-                Some(child) => node = child,
-                None => return false,
-            },
-            _ => return true,
+        if node.as_object().is_none() {
+            return true;
+        }
+        match node.get(key) {
+            Some(child) => node = child,
+            None => return false,
         }
     }
     true
@@ -256,5 +289,129 @@ fn erase(data: &mut Value, root: &str) {
         *data = Value::empty_object();
     } else {
         let _ = data_ops::write(data, data_ops::Op::Remove, &path, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rego_runtime::rego::RegoEngine;
+    use rego_runtime::{Entrypoint, Input, Limits, Outcome, PathSegment, RegoVersion};
+
+    use super::*;
+
+    /// The Rego engine, counting how often it prepares modules.
+    #[derive(Default)]
+    struct CountingEngine {
+        engine: RegoEngine,
+        prepared: AtomicUsize,
+    }
+
+    impl Engine for CountingEngine {
+        fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, EngineError> {
+            self.prepared.fetch_add(1, Ordering::Relaxed);
+            self.engine.prepare(policies)
+        }
+    }
+
+    /// A ConstraintTemplate, as Gatekeeper users write them.
+    const TEMPLATE: &str = "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sx}\nspec:\n  crd: {spec: {names: {kind: K8sX}}}\n  targets:\n  - target: admission.k8s.gatekeeper.sh\n    rego: |\n      package x\n      violation[{\"msg\": \"m\"}] { true }\n";
+
+    fn contents() -> Contents {
+        let mut contents = Contents::default();
+        let template = crate::gatekeeper::objects::parse_documents(TEMPLATE).expect("yaml");
+        contents
+            .gatekeeper
+            .put_template(template[0].clone(), crate::gatekeeper::state::Origin::Api)
+            .expect("template");
+        contents.policies.insert(
+            "k8s".to_string(),
+            PolicyModule {
+                id: "k8s".to_string(),
+                file: "k8s".to_string(),
+                source: Arc::from("package k8s\n\npods := count(object.keys(data.pods))\n"),
+                rego_version: RegoVersion::V1,
+            },
+        );
+        contents
+    }
+
+    fn pods(snapshot: &Snapshot) -> Option<Value> {
+        let path = [
+            PathSegment::Key("k8s".to_string()),
+            PathSegment::Key("pods".to_string()),
+        ];
+        let evaluation = snapshot
+            .prepared
+            .evaluate(
+                Entrypoint::Data(&path),
+                Input::Json("{}"),
+                &Limits::default(),
+            )
+            .expect("evaluation");
+        match evaluation.outcome {
+            Outcome::Document(value) => value,
+            Outcome::Bindings(_) => panic!("a document was asked for"),
+        }
+    }
+
+    fn write(contents: &mut Contents, path: &[&str], value: Option<&str>) {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        data_ops::make_dir(&mut contents.data, &path[..path.len() - 1]).expect("parents");
+        let op = if value.is_some() {
+            data_ops::Op::Add
+        } else {
+            data_ops::Op::Remove
+        };
+        let value = value.map(|v| Value::from_json(v).expect("json"));
+        data_ops::write(&mut contents.data, op, &path, value).expect("write");
+    }
+
+    #[test]
+    fn data_writes_prepare_no_module_and_no_template_again() {
+        let engine = CountingEngine::default();
+        let mut snapshot = Snapshot::build(&engine, contents(), 0).expect("build");
+        assert_eq!(pods(&snapshot), None);
+        // The OPA policy and the template.
+        assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
+        for i in 0..3 {
+            let mut next = snapshot.contents.clone();
+            write(&mut next, &["pods", &format!("p{i}")], Some("{}"));
+            let after =
+                Snapshot::build_after(&engine, next, i + 1, Some(&snapshot)).expect("build");
+            assert!(Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
+            snapshot = after;
+            assert_eq!(pods(&snapshot), Some(Value::int(i as i64 + 1)));
+        }
+        let mut next = snapshot.contents.clone();
+        write(&mut next, &["pods", "p0"], None);
+        snapshot = Snapshot::build_after(&engine, next, 4, Some(&snapshot)).expect("build");
+        assert_eq!(pods(&snapshot), Some(Value::int(2)));
+        assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
+
+        // Data where a rule is defined is refused as before.
+        let mut next = snapshot.contents.clone();
+        write(&mut next, &["k8s", "pods"], Some("1"));
+        let refused = Snapshot::build_after(&engine, next, 5, Some(&snapshot));
+        let Err(EngineError::Compile(problems)) = refused else {
+            panic!("data at a rule's path must be refused");
+        };
+        assert_eq!(
+            problems[0].message,
+            "conflicting rule for data path k8s/pods found"
+        );
+
+        // A policy change prepares the modules again; a template change prepares Gatekeeper.
+        let mut next = snapshot.contents.clone();
+        next.policies.clear();
+        let after = Snapshot::build_after(&engine, next, 6, Some(&snapshot)).expect("build");
+        assert_eq!(engine.prepared.load(Ordering::Relaxed), 3);
+        assert!(Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
+        let mut next = snapshot.contents.clone();
+        next.gatekeeper.delete_template("k8sx");
+        let after = Snapshot::build_after(&engine, next, 7, Some(&snapshot)).expect("build");
+        assert!(!Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
+        assert_eq!(after.gatekeeper.template_counts(), (0, 0));
     }
 }

@@ -6,6 +6,7 @@ mod builtins;
 mod cli;
 mod client;
 mod compiled_evaluator;
+mod data_writes;
 mod differential;
 mod gatekeeper;
 mod gatekeeper_conformance;

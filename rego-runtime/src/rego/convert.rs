@@ -25,6 +25,40 @@ pub fn from_regorus(value: &RegoValue) -> Option<Value> {
     convert_from(value, &mut NoMemo)
 }
 
+/// [`to_regorus`] of `value`, a later version of `earlier` whose conversion is `converted`:
+/// every container the two still share is reused, so converting a data document after a few
+/// writes costs the objects along the written paths and the values written, not the whole
+/// document.
+pub fn to_regorus_reusing(value: &Value, earlier: &Value, converted: &RegoValue) -> RegoValue {
+    match (value, earlier, converted) {
+        (Value::Object(now), Value::Object(before), _) if Arc::ptr_eq(now, before) => {
+            converted.clone()
+        }
+        (Value::Object(now), Value::Object(before), RegoValue::Object(converted_before)) => {
+            let entries = now
+                .iter()
+                .map(|(key, child)| {
+                    let key_converted = to_regorus(key);
+                    let child_converted =
+                        match (before.get(key), converted_before.get(&key_converted)) {
+                            (Some(child_before), Some(child_converted)) => {
+                                to_regorus_reusing(child, child_before, child_converted)
+                            }
+                            _ => to_regorus(child),
+                        };
+                    (key_converted, child_converted)
+                })
+                .collect::<BTreeMap<_, _>>();
+            RegoValue::from(entries)
+        }
+        (Value::Array(now), Value::Array(before), _) if Arc::ptr_eq(now, before) => {
+            converted.clone()
+        }
+        (Value::Set(now), Value::Set(before), _) if Arc::ptr_eq(now, before) => converted.clone(),
+        _ => to_regorus(value),
+    }
+}
+
 /// [`to_regorus`] through the memo of the evaluation running on this thread, if any.
 pub fn to_regorus_remembered(value: &Value) -> RegoValue {
     ACTIVE.with(|active| match &mut *active.borrow_mut() {
@@ -337,6 +371,46 @@ mod tests {
             let back = to_regorus_remembered(&ours);
             assert_eq!(back, RegoValue::from(vec![RegoValue::from(1_i64)]));
         });
+    }
+
+    #[test]
+    fn a_later_version_reuses_what_did_not_change() {
+        let earlier =
+            Value::from_json(r#"{"a":{"x":[1,2],"y":{"z":true}},"b":{"c":"d"},"gone":{"e":1}}"#)
+                .unwrap();
+        let converted = to_regorus(&earlier);
+        let mut later = earlier.clone();
+        let Value::Object(top) = &mut later else {
+            unreachable!()
+        };
+        let top = Arc::make_mut(top);
+        top.remove(&Value::string("gone"));
+        top.insert(
+            Value::string("new"),
+            Value::from_json(r#"{"f":[3]}"#).unwrap(),
+        );
+        let a = top.get_mut(&Value::string("a")).unwrap();
+        let Value::Object(a) = a else { unreachable!() };
+        Arc::make_mut(a).insert(Value::string("w"), Value::int(4));
+
+        let reused = to_regorus_reusing(&later, &earlier, &converted);
+        assert_eq!(reused, to_regorus(&later));
+        // Untouched containers are the earlier conversion's own.
+        assert_eq!(
+            rego_object_address(&reused["b"]),
+            rego_object_address(&converted["b"])
+        );
+        assert_eq!(
+            rego_object_address(&reused["a"]["y"]),
+            rego_object_address(&converted["a"]["y"])
+        );
+        assert_ne!(
+            rego_object_address(&reused["a"]),
+            rego_object_address(&converted["a"])
+        );
+        // The same document converts to the same container.
+        let same = to_regorus_reusing(&earlier, &earlier, &converted);
+        assert_eq!(rego_object_address(&same), rego_object_address(&converted));
     }
 
     #[test]

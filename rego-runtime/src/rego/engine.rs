@@ -1,10 +1,11 @@
-//! The Rego engine on regorus: modules and data are parsed, checked and indexed once per
-//! snapshot; requests evaluate on pooled clones of that prepared engine.
+//! The Rego engine on regorus: modules are parsed, checked, analysed and compiled once per
+//! policy set, and a data write swaps in the new data document without doing any of it again;
+//! requests evaluate on the compiled evaluator or on pooled clones of regorus's engine.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_queue::ArrayQueue;
 use regorus::PolicyLengthConfig;
@@ -178,12 +179,13 @@ impl Engine for RegoEngine {
         let data = self.convert_data(&policies.data);
         let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
         let negating: HashSet<String> = prepared
+            .modules
             .lowered
             .iter()
             .filter(|(_, lowered)| lowered.negates_whole_expressions)
             .map(|(file, _)| file.clone())
             .collect();
-        let modules = prepared.base.get_modules().clone();
+        let modules = prepared.source.engine.clone().get_modules().clone();
         // Compiled even when the compiled evaluator is off: compiling finds the unsafe
         // variables regorus does not report.
         let compilation = CompiledPolicy::compile(&modules, policies.data.clone(), &negating);
@@ -247,27 +249,54 @@ fn cancelled() -> Error {
     })
 }
 
-/// A snapshot's modules and data inside a regorus engine that has already run its analysis.
+/// A snapshot's modules and data: the compiled evaluator's policy, and a regorus engine that
+/// has run its analysis, for what the compiled evaluator leaves to regorus.
 pub struct PreparedRego {
-    base: regorus::Engine,
+    /// What preparing the modules gave, shared with every [`Prepared::with_data`] of them.
+    modules: Arc<PreparedModules>,
+    /// The base data document.
+    data: Value,
+    /// regorus's engine on `data`, ready to clone per evaluation: built with the modules, or
+    /// for [`Prepared::with_data`] when an evaluation first falls to regorus (the compiled
+    /// evaluator reads `data` as it is, so a data write that regorus never reads costs no
+    /// conversion). An error is the reason every regorus evaluation fails.
+    base: OnceLock<Result<regorus::Engine, String>>,
+    /// The latest analysed regorus engine of these modules, with the data it holds: `base` is
+    /// built from it, converting only the parts of `data` that writes changed since.
+    source: Arc<RegorusSource>,
+    /// Idle clones of `base`, made when regorus first evaluates (like the decision cache, not
+    /// allocated for a data document no request reads before the next write).
+    idle: OnceLock<ArrayQueue<regorus::Engine>>,
+    /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
+    decisions: OnceLock<Option<DecisionCache>>,
+    /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
+    compiled: Result<CompiledPolicy, Unsupported>,
+    /// Told of each evaluation left to regorus; `None` when the compiled evaluator is off.
+    fallbacks: Option<FallbackHook>,
+}
+
+/// An analysed regorus engine and the data document it holds, in the project's form.
+struct RegorusSource {
+    engine: regorus::Engine,
+    data: Value,
+}
+
+/// What preparing modules gives, whatever the data they are evaluated against.
+struct PreparedModules {
     /// Per module file, how lowering moved columns, to map locations back.
     lowered: HashMap<String, Lowered>,
-    idle: ArrayQueue<regorus::Engine>,
     rules: Vec<RuleInfo>,
     /// Every rule and function definition, to name the rule in conflict errors.
     definitions: Vec<rule_paths::Definition>,
     /// Every rule path as `data.a.b` text; exact paths evaluate through the faster rule API.
     rule_paths: HashSet<String>,
-    /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
-    decisions: Option<DecisionCache>,
+    /// Decisions each data document keeps; 0 when the cache is off or the policy is
+    /// nondeterministic.
+    decision_cache_entries: usize,
     conflict_messages: ConflictMessages,
-    /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
-    compiled: Result<CompiledPolicy, Unsupported>,
     /// Whether ad-hoc queries are Rego v1: as the last module's version, which is what
     /// regorus's engine is left set to.
     queries_v1: bool,
-    /// Told of each evaluation left to regorus; `None` when the compiled evaluator is off.
-    fallbacks: Option<FallbackHook>,
 }
 
 impl PreparedRego {
@@ -358,11 +387,6 @@ impl PreparedRego {
         let _ = engine.take_prints();
 
         let deterministic = !checks::calls_any(&mut engine, &NONDETERMINISTIC);
-        let decisions = if deterministic {
-            DecisionCache::new(decision_cache_entries)
-        } else {
-            None
-        };
         let mut definitions = rule_paths::definitions(&mut engine);
         for definition in &mut definitions {
             if let Some(lowered) = lowered_files.get(&definition.location.file) {
@@ -386,22 +410,60 @@ impl PreparedRego {
                 rule_text(&segments)
             })
             .collect();
-        Ok(PreparedRego {
-            base: engine,
+        let modules = PreparedModules {
             lowered: lowered_files,
-            idle: ArrayQueue::new(POOL_CAPACITY),
             rules,
             definitions,
             rule_paths,
-            decisions,
+            decision_cache_entries: if deterministic {
+                decision_cache_entries
+            } else {
+                0
+            },
             conflict_messages: policies.conflict_messages,
-            compiled: Err(Unsupported("not compiled")),
-            fallbacks: None,
             queries_v1: policies
                 .modules
                 .last()
                 .is_none_or(|m| m.rego_version == RegoVersion::V1),
+        };
+        Ok(PreparedRego {
+            data: policies.data.clone(),
+            base: OnceLock::from(Ok(engine.clone())),
+            source: Arc::new(RegorusSource {
+                engine,
+                data: policies.data.clone(),
+            }),
+            idle: OnceLock::new(),
+            decisions: OnceLock::new(),
+            compiled: Err(Unsupported("not compiled")),
+            fallbacks: None,
+            modules: Arc::new(modules),
         })
+    }
+
+    /// regorus's engine on this data, analysed; built on first use after
+    /// [`Prepared::with_data`].
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when regorus refused the data (it accepted the same modules
+    /// before, so this is not the policy's fault).
+    fn base(&self) -> Result<&regorus::Engine, Error> {
+        let base = self.base.get_or_init(|| {
+            let source = &self.source;
+            let data =
+                convert::to_regorus_reusing(&self.data, &source.data, &source.engine.get_data());
+            let mut engine = source.engine.clone();
+            engine.clear_data();
+            engine.add_data(data).map_err(|e| e.to_string())?;
+            // Data changes make regorus analyse the modules again: once, here, as at prepare.
+            engine
+                .eval_query("true".to_string(), false)
+                .map_err(|e| e.to_string())?;
+            let _ = engine.take_prints();
+            Ok(engine)
+        });
+        base.as_ref()
+            .map_err(|e| Error::Internal(format!("regorus refused the data: {e}")))
     }
 
     /// The evaluation on the compiled evaluator, or why regorus must answer instead.
@@ -429,8 +491,8 @@ impl PreparedRego {
             Entrypoint::Query(text) => {
                 let query = lowering::lower_query(text, self.query_version())
                     .map_err(|_| "a query the lowering pass refuses")?;
-                let query =
-                    parse_query(&query, self.queries_v1).ok_or("a query that does not parse")?;
+                let query = parse_query(&query, self.modules.queries_v1)
+                    .ok_or("a query that does not parse")?;
                 compiled
                     .query(&query, input, limits, traced)
                     .map(|answer| (Outcome::Bindings(answer.value), answer.prints, answer.trace))
@@ -505,7 +567,7 @@ impl PreparedRego {
         match entrypoint {
             Entrypoint::Data(path) => {
                 let rule = rule_text(path);
-                if let Some(rule) = rule.filter(|r| self.rule_paths.contains(r)) {
+                if let Some(rule) = rule.filter(|r| self.modules.rule_paths.contains(r)) {
                     let value = engine.eval_rule(rule).map_err(evaluation_error)?;
                     return Ok(Outcome::Document(from_regorus(&value)));
                 }
@@ -531,8 +593,8 @@ impl PreparedRego {
                         }),
                     }])
                 })?;
-                check_query_syntax(&query, self.queries_v1)?;
-                let parsed = parse_query(&query, self.queries_v1);
+                check_query_syntax(&query, self.modules.queries_v1)?;
+                let parsed = parse_query(&query, self.modules.queries_v1);
                 // Before regorus's analysis, which prints to stderr on a query it cannot order.
                 let unsafe_variables = parsed.as_deref().map(safety::unsafe_in_query);
                 if let Some(problems) = unsafe_variables.filter(|p| !p.is_empty()) {
@@ -570,12 +632,15 @@ impl Prepared for PreparedRego {
         limits: &Limits,
     ) -> Result<Evaluation, Error> {
         let limits = &limits.started();
-        let cache_key = match (&self.decisions, entrypoint, input) {
+        let decisions = self
+            .decisions
+            .get_or_init(|| DecisionCache::new(self.modules.decision_cache_entries));
+        let cache_key = match (decisions, entrypoint, input) {
             (Some(_), Entrypoint::Data(path), Input::Json(text)) => rule_text(path)
                 .and_then(|rule| DecisionCache::key(&rule, limits.strict_builtin_errors, text)),
             _ => None,
         };
-        if let (Some(cache), Some(key)) = (&self.decisions, &cache_key)
+        if let (Some(cache), Some(key)) = (decisions, &cache_key)
             && let Some(decision) = cache.get(key)
         {
             return Ok(Evaluation {
@@ -585,7 +650,7 @@ impl Prepared for PreparedRego {
         }
         let (evaluation, _) = self.evaluate_uncached(entrypoint, input, limits, false)?;
         if let (Some(cache), Some(key), Outcome::Document(decision)) =
-            (&self.decisions, cache_key, &evaluation.outcome)
+            (decisions, cache_key, &evaluation.outcome)
         {
             cache.put(key, decision.clone());
         }
@@ -602,8 +667,35 @@ impl Prepared for PreparedRego {
         self.evaluate_uncached(entrypoint, input, &limits.started(), true)
     }
 
+    fn with_data(&self, data: Value) -> Option<Arc<dyn Prepared>> {
+        let compiled = match &self.compiled {
+            Ok(compiled) => compiled.with_data(data.clone()),
+            // The modules were never compiled: only preparing them again can.
+            Err(why) if CompiledPolicy::refused_for_data(*why) => return None,
+            Err(why) => Err(*why),
+        };
+        // The newest converted engine: this one's, if an evaluation built it.
+        let source = match self.base.get() {
+            Some(Ok(engine)) => Arc::new(RegorusSource {
+                engine: engine.clone(),
+                data: self.data.clone(),
+            }),
+            _ => self.source.clone(),
+        };
+        Some(Arc::new(PreparedRego {
+            modules: self.modules.clone(),
+            data,
+            base: OnceLock::new(),
+            source,
+            idle: OnceLock::new(),
+            decisions: OnceLock::new(),
+            compiled,
+            fallbacks: self.fallbacks.clone(),
+        }))
+    }
+
     fn rules(&self) -> &[RuleInfo] {
-        &self.rules
+        &self.modules.rules
     }
 
     fn slow_path_reason(&self) -> Option<&'static str> {
@@ -627,7 +719,7 @@ impl PreparedRego {
         let Ok(lowered) = lowering::lower_query(text, self.query_version()) else {
             return Ok(());
         };
-        let Some(query) = parse_query(&lowered, self.queries_v1) else {
+        let Some(query) = parse_query(&lowered, self.modules.queries_v1) else {
             return Ok(());
         };
         let problems = declarations::check_query(&query);
@@ -664,7 +756,11 @@ impl PreparedRego {
                 self.report_fallback(entrypoint, "a panic in the compiled evaluator");
             }
         }
-        let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
+        let idle = self.idle.get_or_init(|| ArrayQueue::new(POOL_CAPACITY));
+        let mut engine = match idle.pop() {
+            Some(engine) => engine,
+            None => self.base()?.clone(),
+        };
         let input_memo = match input {
             Input::Prepared(prepared) => ConvertedInput::of(prepared).map(|c| c.memo.clone()),
             _ => None,
@@ -682,7 +778,7 @@ impl PreparedRego {
             Ok((outcome, notes)) => {
                 let prints = engine.take_prints().unwrap_or_default();
                 // A full pool means many requests ran at once; the extra clone is dropped.
-                let _ = self.idle.push(engine);
+                let _ = idle.push(engine);
                 let evaluation = Evaluation {
                     outcome: outcome.map_err(|e| self.remap_error(e))?,
                     prints,
@@ -703,7 +799,7 @@ impl PreparedRego {
 impl PreparedRego {
     /// The Rego version ad-hoc queries are parsed with.
     fn query_version(&self) -> RegoVersion {
-        if self.queries_v1 {
+        if self.modules.queries_v1 {
             RegoVersion::V1
         } else {
             RegoVersion::V0
@@ -716,12 +812,12 @@ impl PreparedRego {
             Error::Compile(problems) => Error::Compile(
                 problems
                     .into_iter()
-                    .map(|p| remap_problem(&self.lowered, p))
+                    .map(|p| remap_problem(&self.modules.lowered, p))
                     .collect(),
             ),
             Error::Evaluation(problem) => {
                 let called = self.called_function(&problem);
-                let problem = remap_problem(&self.lowered, problem);
+                let problem = remap_problem(&self.modules.lowered, problem);
                 Error::Evaluation(self.name_conflict(problem, called))
             }
             other => other,
@@ -736,7 +832,7 @@ impl PreparedRego {
             return problem;
         };
         if problem.message == diagnostics::FUNCTION_CONFLICT
-            && self.conflict_messages == ConflictMessages::Current
+            && self.modules.conflict_messages == ConflictMessages::Current
             && let Some(path) = called
         {
             problem.message =
@@ -744,6 +840,7 @@ impl PreparedRego {
             return problem;
         }
         let defined_here = self
+            .modules
             .definitions
             .iter()
             .find(|d| d.location.file == location.file && d.location.row == location.row);
@@ -751,9 +848,10 @@ impl PreparedRego {
             return problem;
         };
         let path = format!("data.{}", definition.path.join("."));
-        if self.conflict_messages == ConflictMessages::Gatekeeper {
+        if self.modules.conflict_messages == ConflictMessages::Gatekeeper {
             if problem.message == diagnostics::COMPLETE_RULE_CONFLICT && definition.static_head {
                 let first = self
+                    .modules
                     .definitions
                     .iter()
                     .find(|d| d.path == definition.path && d.location.file == location.file);
@@ -785,6 +883,7 @@ impl PreparedRego {
         }
         let location = problem.location.as_ref()?;
         let line = self
+            .modules
             .lowered
             .get(&location.file)?
             .text
@@ -792,6 +891,7 @@ impl PreparedRego {
             .nth(usize::try_from(location.row).ok()?.checked_sub(1)?)?;
         // The package of the rule the line belongs to: the last definition above it.
         let caller = self
+            .modules
             .definitions
             .iter()
             .filter(|d| d.location.file == location.file && d.location.row <= location.row)
@@ -803,7 +903,8 @@ impl PreparedRego {
                 .unwrap_or(&name)
                 .split('.')
                 .collect();
-            self.definitions
+            self.modules
+                .definitions
                 .iter()
                 .filter(|d| d.function)
                 .find(|d| {

@@ -359,3 +359,148 @@ fn a_rule_the_compiled_evaluator_declines_moves_only_its_own_decisions() {
         ["`with` on data or a function"]
     );
 }
+
+/// A policy over `data.kubernetes` and `data.teams`, with a conflict that only some data
+/// produces (the compiled evaluator hands it to regorus).
+const DATA_READER: &str = r#"package k8s
+
+pods := count([1 | data.kubernetes.pods[_][_]])
+
+app_of[name] := pod.metadata.labels.app if {
+	some ns, name
+	pod := data.kubernetes.pods[ns][name]
+}
+
+team := data.teams[input.ns]
+
+owner := o if some o in data.owners
+"#;
+
+/// A `with` on data, which leaves the whole policy to regorus.
+const DATA_OVERRIDE: &str = r#"package k8s
+
+overridden := n if {
+	n := pods with data.kubernetes.pods as {"x": {"a": {}, "b": {}, "c": {}}}
+}
+"#;
+
+fn evaluate_all(prepared: &dyn Prepared) -> Vec<String> {
+    let mut answers: Vec<String> = ["k8s/pods", "k8s/app_of", "k8s/overridden", "kubernetes"]
+        .iter()
+        .map(|p| {
+            format!(
+                "{p}: {:?}",
+                document(prepared, p, "{}").map(|v| v.to_json())
+            )
+        })
+        .collect();
+    for ns in ["a", "b"] {
+        let input = format!(r#"{{"ns":"{ns}"}}"#);
+        let team = document(prepared, "k8s/team", &input).map(|v| v.to_json());
+        answers.push(format!("team {ns}: {team:?}"));
+    }
+    let segments = path("k8s/owner");
+    let owner = prepared.evaluate(
+        Entrypoint::Data(&segments),
+        Input::Json("{}"),
+        &Limits::default(),
+    );
+    answers.push(match owner {
+        Ok(evaluation) => format!("owner: {:?}", evaluation.outcome),
+        Err(error) => format!("owner: {error}"),
+    });
+    let query = prepared
+        .evaluate(
+            Entrypoint::Query("n := count(data.kubernetes.pods.a)"),
+            Input::Undefined,
+            &Limits::default(),
+        )
+        .map(|e| format!("{:?}", e.outcome));
+    answers.push(format!("query: {query:?}"));
+    answers
+}
+
+#[test]
+fn data_swapped_in_answers_as_a_fresh_prepare() {
+    let versions = [
+        r#"{"teams":{"a":"red"}}"#,
+        r#"{"teams":{"a":"red"},"kubernetes":{"pods":{"a":{"p1":{"metadata":{"labels":{"app":"web"}}}}}}}"#,
+        r#"{"teams":{"a":"red","b":"blue"},"kubernetes":{"pods":{"a":{"p1":{"metadata":{"labels":{"app":"web"}}},"p2":{"metadata":{"labels":{"app":"db"}}}}}}}"#,
+        r#"{"teams":{"b":"blue"},"owners":["x","y"],"kubernetes":{"pods":{"a":{"p2":{"metadata":{"labels":{"app":"db"}}}}}}}"#,
+        r#"{"owners":["x"]}"#,
+    ];
+    let on_regorus = vec![DATA_READER, DATA_OVERRIDE];
+    for (compiled, sources) in [
+        (true, vec![DATA_READER]),
+        (true, on_regorus),
+        (false, vec![DATA_READER]),
+    ] {
+        let engine = RegoEngine::default().with_compiled_evaluator(compiled);
+        let modules: Vec<PolicyModule> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, source)| module(&format!("k8s{i}.rego"), source, RegoVersion::V1))
+            .collect();
+        let set = |data: &str| PolicySet {
+            modules: modules.clone(),
+            data: Value::from_json(data).expect("data json"),
+            disabled_builtins: Vec::new(),
+            conflict_messages: Default::default(),
+        };
+        let mut swapped = engine.prepare(&set(versions[0])).expect("prepare");
+        let slow = swapped.slow_path_reason();
+        assert_eq!(slow.is_none(), compiled && sources.len() == 1, "{slow:?}");
+        for (i, data) in versions.iter().enumerate() {
+            if i > 0 {
+                swapped = swapped
+                    .with_data(Value::from_json(data).expect("data json"))
+                    .expect("the data is swapped in");
+            }
+            let fresh = engine.prepare(&set(data)).expect("prepare");
+            // Twice: the second answers come from the decision cache where there is one.
+            for _ in 0..2 {
+                assert_eq!(
+                    evaluate_all(&*swapped),
+                    evaluate_all(&*fresh),
+                    "data version {i}, slow path {slow:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn data_swapped_in_without_evaluations_between_is_converted_for_regorus_once_needed() {
+    // Several writes with no evaluation between them: regorus converts the newest data from
+    // the last it converted.
+    let engine = RegoEngine::default().with_compiled_evaluator(false);
+    let prepared = engine
+        .prepare(&PolicySet {
+            modules: vec![module("k8s.rego", DATA_READER, RegoVersion::V1)],
+            data: Value::from_json(r#"{"teams":{"a":"red"}}"#).expect("json"),
+            disabled_builtins: Vec::new(),
+            conflict_messages: Default::default(),
+        })
+        .expect("prepare");
+    let mut current = prepared;
+    for i in 0..5 {
+        let data = format!(
+            r#"{{"teams":{{"a":"red"}},"kubernetes":{{"pods":{{"a":{{{}}}}}}}}}"#,
+            (0..=i)
+                .map(|j| format!(r#""p{j}":{{"metadata":{{"labels":{{"app":"v{j}"}}}}}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        current = current
+            .with_data(Value::from_json(&data).expect("json"))
+            .expect("swapped");
+    }
+    assert_eq!(
+        document(&*current, "k8s/pods", "{}").map(|v| v.to_json()),
+        Some("5".to_string())
+    );
+    assert_eq!(
+        document(&*current, "k8s/app_of/p4", "{}").map(|v| v.to_json()),
+        Some(r#""v4""#.to_string())
+    );
+}

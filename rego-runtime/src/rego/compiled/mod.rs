@@ -70,14 +70,25 @@ pub(super) struct Answer<T> {
 
 /// A policy compiled for this evaluator, with the base data it evaluates against.
 pub(super) struct CompiledPolicy {
+    /// Shared by every data document the policy is evaluated against (see
+    /// [`CompiledPolicy::with_data`]).
+    code: Arc<Code>,
+    data: Value,
+}
+
+/// What compiling gives, independent of base data.
+struct Code {
     program: Program,
     footprint: crate::footprint::Footprint,
     symbols: Symbols,
-    data: Value,
     /// Documents asked for before, resolved: clients ask for the same few paths on every
-    /// request, and resolving one looks each prefix up by name.
+    /// request, and resolving one looks each prefix up by name (rules and packages only, so
+    /// the answer holds for any base data).
     documents: Mutex<Vec<(Vec<PathSegment>, Arc<Expr>)>>,
 }
+
+/// Why a policy is left to regorus when base data sits where a rule is defined.
+const RULE_WHERE_DATA_IS: Unsupported = Unsupported("a rule where base data is");
 
 /// Resolved document paths kept at most; past this the oldest is forgotten.
 const DOCUMENTS_KEPT: usize = 16;
@@ -126,32 +137,53 @@ impl CompiledPolicy {
             })
             .collect::<Result<Vec<_>, Unsupported>>()?;
         let symbols = Symbols::collect(&named)?;
-        for (path, _) in &symbols.rules {
-            if overlaps_data(&data, path) {
-                return Err(Unsupported("a rule where base data is"));
-            }
-        }
+        check_data(&symbols, &data)?;
         let rules = rules::compile(&symbols, &named, unsafe_variables)?;
         let program = Program { rules }.packed();
         Ok(CompiledPolicy {
-            footprint: footprint::of(&program),
-            program,
-            symbols,
+            code: Arc::new(Code {
+                footprint: footprint::of(&program),
+                program,
+                symbols,
+                documents: Mutex::default(),
+            }),
             data,
-            documents: Mutex::default(),
         })
     }
 
     /// The first construct this evaluator does not compile in any rule (those rules, and
     /// decisions that reach them, are regorus's).
     pub fn first_unsupported(&self) -> Option<&'static str> {
-        self.program.rules.iter().find_map(|rule| rule.unsupported)
+        self.code
+            .program
+            .rules
+            .iter()
+            .find_map(|rule| rule.unsupported)
+    }
+
+    /// The same compiled rules against other base `data`: nothing is compiled again, and the
+    /// check costs a lookup per rule path.
+    ///
+    /// # Errors
+    /// [`Unsupported`] when `data` holds something where a rule is defined.
+    pub fn with_data(&self, data: Value) -> Result<CompiledPolicy, Unsupported> {
+        check_data(&self.code.symbols, &data)?;
+        Ok(CompiledPolicy {
+            code: self.code.clone(),
+            data,
+        })
+    }
+
+    /// True when compiling failed only because of base data ([`CompiledPolicy::with_data`]
+    /// cannot help: there are no compiled rules to reuse).
+    pub fn refused_for_data(why: Unsupported) -> bool {
+        why == RULE_WHERE_DATA_IS
     }
 
     /// Asks for the program's memory to be brought into cache, ahead of evaluations that
     /// would otherwise miss on it node by node; returns at once.
     pub fn warm(&self) {
-        self.footprint.prefetch();
+        self.code.footprint.prefetch();
     }
 
     /// The document at `data.<path>` for `input`, and what `print` wrote.
@@ -179,7 +211,8 @@ impl CompiledPolicy {
     /// The expression of `data.<path>`, resolved once and remembered.
     fn resolved(&self, path: &[PathSegment]) -> Result<Arc<Expr>, Fault> {
         let documents = || {
-            self.documents
+            self.code
+                .documents
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
         };
@@ -200,13 +233,13 @@ impl CompiledPolicy {
         let mut names = Vec::new();
         let mut rest = path.iter();
         let (base, mut steps) = loop {
-            if let Some(id) = self.symbols.rule(&names) {
-                if self.program.rules[id].kind == RuleKind::Function {
+            if let Some(id) = self.code.symbols.rule(&names) {
+                if self.code.program.rules[id].kind == RuleKind::Function {
                     return Err(Fault::Fallback("a function asked for as a document"));
                 }
                 break (Expr::Rule(id), Vec::new());
             }
-            if !self.symbols.leads_to_rules(&names) {
+            if !self.code.symbols.leads_to_rules(&names) {
                 let steps = names
                     .iter()
                     .map(|n| Expr::Const(Value::string(n)))
@@ -218,7 +251,12 @@ impl CompiledPolicy {
                     names.push(key.clone());
                     rest.next();
                 }
-                _ => break (self.symbols.virtual_document(names.clone()), Vec::new()),
+                _ => {
+                    break (
+                        self.code.symbols.virtual_document(names.clone()),
+                        Vec::new(),
+                    );
+                }
             }
         };
         steps.extend(rest.map(|segment| {
@@ -251,7 +289,7 @@ impl CompiledPolicy {
         traced: bool,
     ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
         let names = ModuleNames::query();
-        let mut lowerer = Lowerer::new(Scope::new(&self.symbols, &names));
+        let mut lowerer = Lowerer::new(Scope::new(&self.code.symbols, &names));
         let compiled = lowerer.open_query(&query.stmts, &[]);
         if !lowerer.unsafe_variables.is_empty() {
             sort_problems(&mut lowerer.unsafe_variables);
@@ -289,7 +327,7 @@ impl CompiledPolicy {
     fn machine(&self, input: Option<Value>, limits: &Limits, traced: bool) -> Machine<'_> {
         let deadline = limits.deadline();
         Machine::new(
-            &self.program,
+            &self.code.program,
             &self.data,
             input,
             limits.strict_builtin_errors,
@@ -334,17 +372,30 @@ fn answer_with_value(query: &mut ir::Query) {
     }
 }
 
+/// Refuses base data that holds something where a rule is defined: this evaluator does not
+/// merge rules with base data.
+fn check_data(symbols: &Symbols, data: &Value) -> Result<(), Unsupported> {
+    if symbols
+        .rules
+        .iter()
+        .any(|(path, _)| overlaps_data(data, path))
+    {
+        return Err(RULE_WHERE_DATA_IS);
+    }
+    Ok(())
+}
+
 /// True when base data holds something at `path` or a non-object along it, where a rule
 /// would have to merge with it.
 fn overlaps_data(data: &Value, path: &[String]) -> bool {
     let mut at = data;
     for name in path {
-        match at {
-            Value::Object(entries) => match entries.get(&Value::string(name)) {
-                Some(next) => at = next,
-                None => return false,
-            },
-            _ => return true,
+        if at.as_object().is_none() {
+            return true;
+        }
+        match at.get(name) {
+            Some(next) => at = next,
+            None => return false,
         }
     }
     true
