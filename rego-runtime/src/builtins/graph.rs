@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -13,13 +13,13 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "graph.reachable",
         arity: 2,
         nondeterministic: false,
-        eval: reachable,
+        eval: Implementation::Operands(reachable),
     },
     Builtin {
         name: "graph.reachable_paths",
         arity: 2,
         nondeterministic: false,
-        eval: reachable_paths,
+        eval: Implementation::Operands(reachable_paths),
     },
 ];
 

@@ -2,8 +2,8 @@
 //! and for versions 1 and 2 the time, clock sequence and node fields. regorus's version
 //! raises its own error for a non-string operand.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 use crate::value::Number;
 
@@ -11,7 +11,7 @@ pub(super) const BUILTINS: &[Builtin] = &[Builtin {
     name: "uuid.parse",
     arity: 1,
     nondeterministic: false,
-    eval: parse,
+    eval: Implementation::Operands(parse),
 }];
 
 /// 100-nanosecond intervals between 1582-10-15 (the UUID epoch) and 1970-01-01.

@@ -16,6 +16,7 @@ use super::convert::{self, Memo, from_regorus, to_regorus};
 use super::lowering::Lowered;
 use super::{checks, declarations, diagnostics, extensions, lowering, rule_paths};
 use crate::Value;
+use crate::builtins::{EvalContext, EvalState, Host};
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
     ConflictMessages, Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet,
@@ -55,6 +56,8 @@ pub struct RegoEngine {
     /// that share a document (every Gatekeeper template sees the same inventory) share one
     /// converted copy instead of holding one each.
     converted_data: Arc<Mutex<Vec<(Value, RegoValue)>>>,
+    /// What builtins are given by the host (`opa.runtime()`'s document).
+    host: Arc<Host>,
 }
 
 impl Default for RegoEngine {
@@ -70,7 +73,15 @@ impl RegoEngine {
             decision_cache_entries,
             compiled_evaluator: true,
             converted_data: Arc::default(),
+            host: Arc::default(),
         }
+    }
+
+    /// This engine with `host` as what builtins are given by the host (by default,
+    /// [`Host::default`]).
+    pub fn with_host(mut self, host: Host) -> RegoEngine {
+        self.host = Arc::new(host);
+        self
     }
 
     /// This engine with the compiled evaluator on or off (on by default).
@@ -156,6 +167,7 @@ impl Engine for RegoEngine {
     fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error> {
         let data = self.convert_data(&policies.data);
         let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
+        prepared.host = self.host.clone();
         let negating: HashSet<String> = prepared
             .lowered
             .iter()
@@ -215,12 +227,22 @@ impl ConvertedInput {
     }
 }
 
+/// A regorus engine ready to evaluate, with the builtin table installed for it alone.
+struct PooledEngine {
+    engine: regorus::Engine,
+    /// Where its builtins find the evaluation running on it.
+    slot: Arc<extensions::Slot>,
+}
+
 /// A snapshot's modules and data inside a regorus engine that has already run its analysis.
 pub struct PreparedRego {
+    /// Without the builtin table: each pooled clone installs it with a slot of its own, as
+    /// regorus's extensions are shared by the clones of an engine.
     base: regorus::Engine,
     /// Per module file, how lowering moved columns, to map locations back.
     lowered: HashMap<String, Lowered>,
-    idle: ArrayQueue<regorus::Engine>,
+    idle: ArrayQueue<PooledEngine>,
+    host: Arc<Host>,
     rules: Vec<RuleInfo>,
     /// Every rule and function definition, to name the rule in conflict errors.
     definitions: Vec<rule_paths::Definition>,
@@ -249,7 +271,6 @@ impl PreparedRego {
         let mut engine = regorus::Engine::new();
         engine.set_policy_length_config(LENGTH_LIMITS);
         engine.set_gather_prints(true);
-        extensions::install(&mut engine).map_err(|e| Error::Internal(e.to_string()))?;
 
         let mut problems = Vec::new();
         let mut lowered_files = HashMap::new();
@@ -339,6 +360,7 @@ impl PreparedRego {
             base: engine,
             lowered: lowered_files,
             idle: ArrayQueue::new(POOL_CAPACITY),
+            host: Arc::default(),
             rules,
             definitions,
             rule_paths,
@@ -352,13 +374,15 @@ impl PreparedRego {
         })
     }
 
-    /// The evaluation on the compiled evaluator: `None` when regorus must answer instead.
+    /// The evaluation on the compiled evaluator, its builtins calling in `state`: `None` when
+    /// regorus must answer instead.
     fn evaluate_compiled(
         &self,
         entrypoint: Entrypoint<'_>,
         input: Input<'_>,
         limits: &Limits,
         traced: bool,
+        state: &mut EvalState,
     ) -> Option<Result<(Evaluation, Trace), Error>> {
         let compiled = self.compiled.as_ref().ok()?;
         let input = match input {
@@ -368,19 +392,23 @@ impl PreparedRego {
             Input::Value(value) => Some(value.clone()),
             Input::Prepared(prepared) => Some(prepared.value.clone()),
         };
+        let builtins = EvalContext::new(&self.host, state);
         let answer = match entrypoint {
             Entrypoint::Data(path) => compiled
-                .document(path, input, limits, traced)
-                .map(|answer| (Outcome::Document(answer.value), answer.prints, answer.trace)),
+                .document(path, input, limits, traced, builtins)
+                .map(|answer| (Outcome::Document(answer.value), answer.trace)),
             Entrypoint::Query(text) => {
                 let query = parse_query(&lowering::lower_query(text), self.queries_v1)?;
                 compiled
-                    .query(&query, input, limits, traced)
-                    .map(|answer| (Outcome::Bindings(answer.value), answer.prints, answer.trace))
+                    .query(&query, input, limits, traced, builtins)
+                    .map(|answer| (Outcome::Bindings(answer.value), answer.trace))
             }
         };
         match answer {
-            Ok((outcome, prints, trace)) => Some(Ok((Evaluation { outcome, prints }, trace))),
+            Ok((outcome, trace)) => {
+                let prints = state.take_prints();
+                Some(Ok((Evaluation { outcome, prints }, trace)))
+            }
             Err(Fault::Timeout) => Some(Err(Error::Evaluation(Problem {
                 code: "eval_cancel_error",
                 message: "caller cancelled query execution".to_string(),
@@ -559,9 +587,12 @@ impl PreparedRego {
         if let Entrypoint::Query(text) = entrypoint {
             self.check_declarations(text)?;
         }
+        // One state for the whole evaluation: when regorus takes over from the compiled
+        // evaluator, builtins still see the same clock reading and kept answers.
+        let mut state = EvalState::new(limits.strict_builtin_errors);
         // A panic in the compiled evaluator (a bug) must not cost the request: regorus answers.
         match catch_unwind(AssertUnwindSafe(|| {
-            self.evaluate_compiled(entrypoint, input, limits, traced)
+            self.evaluate_compiled(entrypoint, input, limits, traced, &mut state)
         })) {
             Ok(Some(evaluation)) => return evaluation,
             Ok(None) => {}
@@ -570,25 +601,30 @@ impl PreparedRego {
                 panic_message(&*panic)
             ),
         }
-        let mut engine = self.idle.pop().unwrap_or_else(|| self.base.clone());
+        // regorus evaluates from the start: what the compiled evaluator printed is dropped,
+        // and the notes are regorus's (the compiled evaluator records its own with locations).
+        state.take_prints();
+        state.collect_notes(traced);
+        let mut pooled = match self.idle.pop() {
+            Some(pooled) => pooled,
+            None => self.pooled_engine()?,
+        };
         let input_memo = match input {
             Input::Prepared(prepared) => ConvertedInput::of(prepared).map(|c| c.memo.clone()),
             _ => None,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            convert::with_memo(input_memo, || {
-                extensions::with_strictness(limits.strict_builtin_errors, || {
-                    extensions::with_notes(traced, || {
-                        self.run(&mut engine, entrypoint, input, limits)
-                    })
-                })
+            let PooledEngine { engine, slot } = &mut pooled;
+            slot.run(state, || {
+                convert::with_memo(input_memo, || self.run(engine, entrypoint, input, limits))
             })
         }));
         match outcome {
-            Ok((outcome, notes)) => {
-                let prints = engine.take_prints().unwrap_or_default();
+            Ok((outcome, mut state)) => {
+                let mut prints = state.take_prints();
+                prints.extend(pooled.engine.take_prints().unwrap_or_default());
                 // A full pool means many requests ran at once; the extra clone is dropped.
-                let _ = self.idle.push(engine);
+                let _ = self.idle.push(pooled);
                 let evaluation = Evaluation {
                     outcome: outcome.map_err(|e| self.remap_error(e))?,
                     prints,
@@ -596,7 +632,9 @@ impl PreparedRego {
                 let mut trace = Trace::default();
                 if traced {
                     trace = Trace::started();
-                    notes.into_iter().for_each(|note| trace.note_at_top(note));
+                    for note in state.take_notes() {
+                        trace.note_at_top(note);
+                    }
                 }
                 Ok((evaluation, trace))
             }
@@ -607,6 +645,15 @@ impl PreparedRego {
 }
 
 impl PreparedRego {
+    /// A clone of the base engine with the builtin table installed, calling in a slot of
+    /// its own. Costs one extension per table builtin; made when the pool is empty.
+    fn pooled_engine(&self) -> Result<PooledEngine, Error> {
+        let mut engine = self.base.clone();
+        let slot = extensions::install(&mut engine, self.host.clone())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(PooledEngine { engine, slot })
+    }
+
     /// Moves an error's locations from lowered columns back to the user's source.
     fn remap_error(&self, error: Error) -> Error {
         match error {

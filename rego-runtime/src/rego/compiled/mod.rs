@@ -34,6 +34,7 @@ use self::lower::Lowerer;
 use self::machine::{Flow, Frame, Machine, new_frame};
 use self::scope::Scope;
 use self::symbols::{ModuleNames, Symbols};
+use crate::builtins::EvalContext;
 use crate::engine::PathSegment;
 use crate::{Limits, Problem, Value};
 
@@ -61,11 +62,10 @@ pub struct Unsupported(pub &'static str);
 /// ~2.5 KiB a level in a release build, ~9 KiB in a debug build).
 pub(crate) const MAX_NESTING: u32 = 4_000;
 
-/// What an evaluation answers, with what `print` wrote meanwhile and, when traced, what it
-/// traced.
+/// What an evaluation answers and, when traced, what it traced (what `print` wrote is in
+/// the evaluation's [`EvalState`]).
 pub(super) struct Answer<T> {
     pub value: T,
-    pub prints: Vec<String>,
     pub trace: crate::Trace,
 }
 
@@ -149,7 +149,7 @@ impl CompiledPolicy {
         self.footprint.prefetch();
     }
 
-    /// The document at `data.<path>` for `input`, and what `print` wrote.
+    /// The document at `data.<path>` for `input`, with builtins calling in `builtins`.
     ///
     /// # Errors
     /// [`Fault::Timeout`] past `limits.timeout`, [`Fault::Fallback`] for what regorus must
@@ -160,13 +160,13 @@ impl CompiledPolicy {
         input: Option<Value>,
         limits: &Limits,
         traced: bool,
+        builtins: EvalContext<'_>,
     ) -> Result<Answer<Option<Value>>, Fault> {
         let document = self.resolved(path)?;
-        let mut machine = self.machine(input, limits, traced);
+        let mut machine = self.machine(input, limits, traced, builtins);
         let value = machine.eval(&document, &mut Frame::new())?;
         Ok(Answer {
             value,
-            prints: machine.take_prints(),
             trace: machine.take_trace(),
         })
     }
@@ -232,8 +232,7 @@ impl CompiledPolicy {
         })
     }
 
-    /// The solutions of an ad-hoc query, each the bindings of the query's named variables,
-    /// and what `print` wrote.
+    /// The solutions of an ad-hoc query, each the bindings of the query's named variables.
     ///
     /// # Errors
     /// As [`CompiledPolicy::document`]; [`Fault::Fallback`] also for a query this evaluator
@@ -244,6 +243,7 @@ impl CompiledPolicy {
         input: Option<Value>,
         limits: &Limits,
         traced: bool,
+        builtins: EvalContext<'_>,
     ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
         let names = ModuleNames::query();
         let mut lowerer = Lowerer::new(Scope::new(&self.symbols, &names));
@@ -264,7 +264,7 @@ impl CompiledPolicy {
             .filter(|(name, _)| !name.starts_with('$'))
             .collect();
         let mut frame = new_frame(lowerer.scope.frame_size());
-        let mut machine = self.machine(input, limits, traced);
+        let mut machine = self.machine(input, limits, traced, builtins);
         let mut solutions = Vec::new();
         machine.run(&compiled, &mut frame, &mut |_, f| {
             let bindings = outputs
@@ -276,21 +276,19 @@ impl CompiledPolicy {
         })?;
         Ok(Answer {
             value: solutions,
-            prints: machine.take_prints(),
             trace: machine.take_trace(),
         })
     }
 
-    fn machine(&self, input: Option<Value>, limits: &Limits, traced: bool) -> Machine<'_> {
+    fn machine<'m>(
+        &'m self,
+        input: Option<Value>,
+        limits: &Limits,
+        traced: bool,
+        builtins: EvalContext<'m>,
+    ) -> Machine<'m> {
         let deadline = Instant::now() + limits.timeout;
-        Machine::new(
-            &self.program,
-            &self.data,
-            input,
-            limits.strict_builtin_errors,
-            deadline,
-            traced,
-        )
+        Machine::new(&self.program, &self.data, input, builtins, deadline, traced)
     }
 }
 
