@@ -28,6 +28,7 @@ mod keys;
 mod net;
 mod numbers;
 mod objects;
+mod opa;
 mod operators;
 mod pattern_cache;
 mod regex;
@@ -114,6 +115,7 @@ const FAMILIES: &[&[Builtin]] = &[
     units::BUILTINS,
     semver::BUILTINS,
     debug::BUILTINS,
+    opa::BUILTINS,
     yaml::BUILTINS,
     operators::BUILTINS,
     json::BUILTINS,
