@@ -134,6 +134,12 @@ pub fn table() -> impl Iterator<Item = &'static Builtin> {
     FAMILIES.iter().flat_map(|family| family.iter())
 }
 
+/// True for OPA's relations (`walk`): each pair of the array the builtin answers is one
+/// solution of the call, which engines iterate instead of matching the array.
+pub fn is_relation(builtin: &Builtin) -> bool {
+    builtin.name == graph::WALK
+}
+
 /// The builtin named `name`, if the table has it.
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
     table().find(|builtin| builtin.name == name)
