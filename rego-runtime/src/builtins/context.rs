@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::args::BuiltinError;
+use super::http::HttpSend;
 use crate::Value;
 
 /// What the host gives builtins. It is set once per engine and read by every evaluation.
@@ -17,6 +18,8 @@ use crate::Value;
 pub struct Host {
     /// What `opa.runtime()` answers.
     runtime: Value,
+    /// Whether and where `http.send` sends requests; `None`: it does not.
+    http_send: Option<HttpSend>,
 }
 
 impl Default for Host {
@@ -29,6 +32,7 @@ impl Default for Host {
                 ("env", Value::empty_object()),
                 ("version", Value::string("")),
             ]),
+            http_send: None,
         }
     }
 }
@@ -41,9 +45,21 @@ impl Host {
         self
     }
 
+    /// This host with `http.send` sending requests through `http_send` (by default it sends
+    /// none, and a valid request is undefined).
+    pub fn with_http_send(mut self, http_send: HttpSend) -> Host {
+        self.http_send = Some(http_send);
+        self
+    }
+
     /// What `opa.runtime()` answers.
     pub fn runtime(&self) -> &Value {
         &self.runtime
+    }
+
+    /// Where `http.send` sends requests, if anywhere.
+    pub fn http_send(&self) -> Option<&HttpSend> {
+        self.http_send.as_ref()
     }
 }
 
@@ -152,7 +168,7 @@ impl<'a> EvalContext<'a> {
     }
 
     /// What the host provides.
-    pub fn host(&self) -> &Host {
+    pub fn host(&self) -> &'a Host {
         self.host
     }
 }

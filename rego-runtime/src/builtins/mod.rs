@@ -21,6 +21,7 @@ mod gojson;
 mod graph;
 mod graphql;
 mod graphql_syntax;
+mod http;
 mod json;
 mod json_paths;
 mod jwt;
@@ -51,6 +52,7 @@ use crate::Value;
 
 pub use args::BuiltinError;
 pub use context::{EvalContext, EvalState, Host};
+pub use http::{HttpClient, HttpSend};
 
 /// A builtin that reads only its operands: operands in, value out. No engine type appears
 /// here.
@@ -125,6 +127,7 @@ const FAMILIES: &[&[Builtin]] = &[
     sets::BUILTINS,
     uuid::BUILTINS,
     graph::BUILTINS,
+    http::BUILTINS,
     json_paths::BUILTINS,
     types::BUILTINS,
 ];

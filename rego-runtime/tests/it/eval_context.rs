@@ -1,9 +1,10 @@
 //! What builtins share within one evaluation, on both evaluators: one clock reading, the
-//! answers `rand.intn` and `uuid.rfc4122` keep for the query, and the evaluation's own
-//! strictness.
+//! answers `rand.intn`, `uuid.rfc4122` and `http.send` keep for the query, the evaluation's
+//! own strictness, and what the host gives (its `http.send` client).
 
 use std::sync::Arc;
 
+use rego_runtime::builtins::{Host, HttpClient, HttpSend};
 use rego_runtime::rego::RegoEngine;
 use rego_runtime::{
     Engine, Entrypoint, Error, Input, Limits, Outcome, PathSegment, PolicyModule, PolicySet,
@@ -157,5 +158,70 @@ fn each_evaluation_has_its_own_strictness_on_any_thread() {
                 .join()
                 .unwrap_or_else(|_| panic!("{evaluator}: a thread failed"));
         }
+    }
+}
+
+/// Answers every request with its URL and counts them.
+#[derive(Default)]
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl HttpClient for Counting {
+    fn send(&self, request: &Value) -> Result<Value, String> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Value::object([
+            ("status_code", Value::int(200)),
+            ("body", request.get("url").cloned().unwrap_or(Value::Null)),
+        ]))
+    }
+}
+
+#[test]
+fn http_send_goes_through_the_hosts_client_once_per_request_and_query() {
+    let source = r#"package p
+
+a := http.send({"method": "get", "url": "https://allowed.example/x"}).body
+b := http.send({"method": "get", "url": "https://allowed.example/x"}).body
+both := [a, b]
+elsewhere := http.send({"method": "get", "url": "https://other.example/"})
+"#;
+    for (evaluator, engine) in both() {
+        // Off unless the host gives a client: undefined, as the Rego engine always answered.
+        let prepared = prepare(&engine, source);
+        assert_eq!(
+            rule(&*prepared, "both", "{}", false).expect("both"),
+            Value::string("<undefined>"),
+            "{evaluator}"
+        );
+
+        let client = Arc::new(Counting::default());
+        let host = Host::default().with_http_send(HttpSend {
+            allow_net: Some(vec!["allowed.example".into()]),
+            client: client.clone(),
+        });
+        let prepared = prepare(&engine.with_host(host), source);
+        for round in 1..=2 {
+            assert_eq!(
+                rule(&*prepared, "both", "{}", false)
+                    .expect("both")
+                    .to_json(),
+                r#"["https://allowed.example/x","https://allowed.example/x"]"#,
+                "{evaluator}"
+            );
+            assert_eq!(
+                client.0.load(std::sync::atomic::Ordering::SeqCst),
+                round,
+                "{evaluator}: one request per query"
+            );
+        }
+        let Err(Error::Evaluation(problem)) = rule(&*prepared, "elsewhere", "{}", true) else {
+            panic!("{evaluator}: a host not allowed fails")
+        };
+        assert!(
+            problem
+                .message
+                .contains("http.send: disallowed host: other.example"),
+            "{evaluator}: {}",
+            problem.message
+        );
     }
 }
