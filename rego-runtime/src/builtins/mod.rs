@@ -24,6 +24,7 @@ mod graphql_syntax;
 mod http;
 mod json;
 mod json_paths;
+mod json_schema;
 mod jwt;
 mod keys;
 mod net;
@@ -129,6 +130,7 @@ const FAMILIES: &[&[Builtin]] = &[
     graph::BUILTINS,
     http::BUILTINS,
     json_paths::BUILTINS,
+    json_schema::BUILTINS,
     types::BUILTINS,
 ];
 
