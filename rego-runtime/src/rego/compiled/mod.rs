@@ -52,6 +52,17 @@ pub enum Fault {
     Rejected(Vec<Problem>),
 }
 
+/// True when this evaluator evaluates calls of the builtin `name` itself: a builtin of the
+/// table, or one it compiles (`print`, and `:=` and `=`, which OPA lists as `assign` and
+/// `eq`). `rego.metadata.*` calls reach neither evaluator: lowering replaces them with their
+/// values. A policy that calls anything else is left to regorus.
+pub(crate) fn compiles_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "print" | "assign" | "eq" | "rego.metadata.chain" | "rego.metadata.rule"
+    ) || crate::builtins::lookup(name).is_some()
+}
+
 /// Why a policy or query is left to regorus: the construct this evaluator does not compile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unsupported(pub &'static str);
