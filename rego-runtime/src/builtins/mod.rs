@@ -1,7 +1,9 @@
 //! THE builtin table: every OPA builtin this project implements itself, engine-neutral.
 //!
 //! Engines install it their own way (the Rego engine as regorus extensions, a Wasm host by
-//! name from a module's `builtins()` export). An entry here overrides an engine's own builtin
+//! name from a module's `builtins()` export), and give every call the evaluation's context
+//! ([`EvalContext`]: one clock reading, answers kept for the query, the print sink, the
+//! host's documents). An entry here overrides an engine's own builtin
 //! of the same name, which is how engine behaviour that differs from OPA gets corrected.
 
 mod aggregates;
@@ -483,6 +485,18 @@ mod tests {
                 let mut state = EvalState::default();
                 let _ = call(builtin, &mut EvalContext::new(&host, &mut state), &operands);
             }
+        }
+    }
+
+    #[test]
+    fn nondeterminism_is_opas() {
+        for builtin in table() {
+            let declared = crate::capabilities::opa()
+                .builtins
+                .iter()
+                .find(|b| b.name == builtin.name)
+                .is_some_and(|b| b.nondeterministic);
+            assert_eq!(builtin.nondeterministic, declared, "{}", builtin.name);
         }
     }
 

@@ -56,7 +56,8 @@ pub struct RegoEngine {
     /// that share a document (every Gatekeeper template sees the same inventory) share one
     /// converted copy instead of holding one each.
     converted_data: Arc<Mutex<Vec<(Value, RegoValue)>>>,
-    /// What builtins are given by the host (`opa.runtime()`'s document).
+    /// What builtins are given by the host (`opa.runtime()`'s document, whether and where
+    /// `http.send` sends requests), shared by every snapshot.
     host: Arc<Host>,
 }
 
@@ -242,6 +243,7 @@ pub struct PreparedRego {
     /// Per module file, how lowering moved columns, to map locations back.
     lowered: HashMap<String, Lowered>,
     idle: ArrayQueue<PooledEngine>,
+    /// The engine's host, given to every builtin call of both evaluators.
     host: Arc<Host>,
     rules: Vec<RuleInfo>,
     /// Every rule and function definition, to name the rule in conflict errors.
