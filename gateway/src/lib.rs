@@ -36,6 +36,8 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use rego_runtime::Value;
+use rego_runtime::builtins::Host;
 use rego_runtime::rego::RegoEngine;
 
 use app::{App, BundleStatus};
@@ -43,6 +45,23 @@ use bundle_loader::BundleLoader;
 use config::Config;
 use metrics::Metrics;
 use store::Store;
+
+/// What builtins see of the gateway: `opa.runtime()` answers, as `opa run` does, the
+/// environment the process started with and the version (OPA adds its configuration file,
+/// with credentials removed; the gateway's configuration is not a document of OPA's shape).
+fn builtin_host() -> Host {
+    let env = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+    Host::default().with_runtime(Value::object([
+        // As the provenance the REST API reports, the build leaves no commit.
+        ("commit", Value::string("")),
+        (
+            "env",
+            Value::object(env.map(|(name, value)| (name, Value::string(value)))),
+        ),
+        ("version", Value::string(env!("CARGO_PKG_VERSION"))),
+    ]))
+}
 
 /// Builds the shared state and activates everything configured (bundles, Gatekeeper objects,
 /// inventory), all or nothing as `opa run` starts.
@@ -53,7 +72,8 @@ pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
     let metrics = Metrics::new();
     let engine = RegoEngine::new(config.decision_cache_entries)
         .with_compiled_evaluator(config.compiled_evaluator)
-        .with_fallback_hook(metrics.rego_fallback_hook());
+        .with_fallback_hook(metrics.rego_fallback_hook())
+        .with_host(builtin_host());
     let store = Store::new(Arc::new(engine))?;
     let mut loader =
         BundleLoader::new(&config.bundles, config.default_rego_version).with_gatekeeper(

@@ -1,5 +1,6 @@
-//! `gateway builtins`: every builtin of OPA 1.22.2's capabilities, whether the Rego engine has
-//! it, and, given a corpus, how many of its cases exercise it.
+//! `gateway builtins`: every builtin of OPA 1.22.2's capabilities, which of the Rego engine's
+//! evaluators provide it (the compiled evaluator, regorus) and whether the builtin table
+//! implements it, and, given a corpus, how many of its cases exercise it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,9 +31,13 @@ pub enum Format {
 #[derive(Serialize)]
 struct Row<'a> {
     name: &'a str,
-    available: bool,
-    /// `true` when the project's table implements or replaces it (see rego-runtime/src/builtins).
-    in_table: bool,
+    /// The compiled evaluator evaluates it (natively or through the table); a policy calling
+    /// a builtin it lacks is left to regorus.
+    compiled: bool,
+    /// regorus evaluates it (its own, or the table's installed into it).
+    regorus: bool,
+    /// The project's table implements it (see rego-runtime/src/builtins), for every engine.
+    table: bool,
     deprecated: bool,
     /// Present only with `--corpus`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,8 +92,9 @@ fn rows(texts: Option<&[String]>) -> Vec<Row<'static>> {
                 |t: &&String| t.contains(&call) || infix.as_ref().is_some_and(|op| t.contains(op));
             Row {
                 name: &builtin.name,
-                available: rego_runtime::rego::is_builtin(&builtin.name),
-                in_table: rego_runtime::builtins::lookup(&builtin.name).is_some(),
+                compiled: rego_runtime::rego::is_compiled_builtin(&builtin.name),
+                regorus: rego_runtime::rego::is_builtin(&builtin.name),
+                table: rego_runtime::builtins::lookup(&builtin.name).is_some(),
                 deprecated: builtin.deprecated,
                 corpus_cases: texts.map(|texts| texts.iter().filter(uses).count()),
             }
@@ -96,19 +102,34 @@ fn rows(texts: Option<&[String]>) -> Vec<Row<'static>> {
         .collect()
 }
 
+impl Row<'_> {
+    /// Whether some evaluator of the Rego engine has it.
+    fn available(&self) -> bool {
+        self.compiled || self.regorus
+    }
+}
+
 /// A table (with a `cases` column when a corpus was given) and a summary line.
 fn text(rows: &[Row<'_>]) -> String {
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4);
     let with_cases = rows.iter().any(|r| r.corpus_cases.is_some());
-    let mut out = format!("{:<width$}  {:<9}  {:<5}", "builtin", "available", "table");
+    let mut out = format!(
+        "{:<width$}  {:<8}  {:<7}  {:<5}",
+        "builtin", "compiled", "regorus", "table"
+    );
     if with_cases {
         out.push_str(&format!("  {:>5}", "cases"));
     }
     out.push('\n');
+    let yes = |on: bool| if on { "yes" } else { "NO" };
     for row in rows {
-        let available = if row.available { "yes" } else { "NO" };
-        let table = if row.in_table { "yes" } else { "" };
-        let mut line = format!("{:<width$}  {available:<9}  {table:<5}", row.name);
+        let table = if row.table { "yes" } else { "" };
+        let mut line = format!(
+            "{:<width$}  {:<8}  {:<7}  {table:<5}",
+            row.name,
+            yes(row.compiled),
+            yes(row.regorus)
+        );
         if let Some(cases) = row.corpus_cases {
             line.push_str(&format!("  {cases:>5}"));
         }
@@ -120,7 +141,7 @@ fn text(rows: &[Row<'_>]) -> String {
     }
     let missing: Vec<&str> = rows
         .iter()
-        .filter(|r| !r.available)
+        .filter(|r| !r.available())
         .map(|r| r.name)
         .collect();
     out.push_str(&format!(

@@ -33,16 +33,20 @@ fn lists_builtins_from_any_directory_without_a_corpus() {
     let header = text.lines().next().unwrap_or_default();
     assert_eq!(
         header.split_whitespace().collect::<Vec<_>>(),
-        ["builtin", "available", "table"]
+        ["builtin", "compiled", "regorus", "table"]
     );
-    let sprintf = text
-        .lines()
-        .find(|l| l.starts_with("sprintf "))
-        .expect("a sprintf row");
-    assert_eq!(
-        sprintf.split_whitespace().collect::<Vec<_>>(),
-        ["sprintf", "yes", "yes"]
-    );
+    let row = |name: &str| -> Vec<String> {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("a {name} row"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(row("sprintf"), ["sprintf", "yes", "yes", "yes"]);
+    // Compiled by the compiled evaluator itself, evaluated by regorus itself: in no table.
+    assert_eq!(row("print"), ["print", "yes", "yes"]);
+    assert_eq!(row("rego.parse_module"), ["rego.parse_module", "NO", "NO"]);
     assert!(text.contains("\n206 builtins, "), "{text}");
     assert!(text.lines().all(|l| l == l.trim_end()), "trailing spaces");
 
@@ -51,7 +55,16 @@ fn lists_builtins_from_any_directory_without_a_corpus() {
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(rows.len(), 206);
     assert!(rows.iter().all(|r| r.get("corpus_cases").is_none()));
-    assert!(rows.iter().all(|r| r["available"].is_boolean()));
+    for field in ["compiled", "regorus", "table"] {
+        assert!(rows.iter().all(|r| r[field].is_boolean()), "{field}");
+    }
+    // Every builtin regorus alone provided before is now in the table, for both evaluators.
+    let regorus_only: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["regorus"] == true && r["compiled"] == false)
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(regorus_only, Vec::<&str>::new());
 }
 
 #[test]
@@ -69,7 +82,7 @@ fn counts_corpus_cases_only_from_the_given_corpus() {
         .expect("a sprintf row");
     let cases: usize = sprintf
         .split_whitespace()
-        .nth(3)
+        .nth(4)
         .and_then(|c| c.parse().ok())
         .expect("a count");
     assert!(cases > 5, "{sprintf}");

@@ -325,6 +325,19 @@ fn print_output_does_not_change_decisions() {
 }
 
 #[test]
+fn opa_runtime_answers_the_environment_and_version_as_opa_run_does() {
+    let gateway = Gateway::start(&[]);
+    let policy = "package rt\n\nr := opa.runtime()\n";
+    assert_eq!(gateway.send("PUT", "/v1/policies/rt", policy).status, 200);
+    let reply = gateway.send("POST", "/v1/data/rt/r", "{}").json();
+    let runtime = &reply["result"];
+    assert_eq!(runtime["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(runtime["commit"], "");
+    let path = std::env::var("PATH").expect("PATH is set");
+    assert_eq!(runtime["env"]["PATH"], path.as_str(), "{reply}");
+}
+
+#[test]
 fn policy_writes_that_break_compilation_leave_the_store_unchanged() {
     let gateway = Gateway::start(&[]);
     assert_eq!(

@@ -6,19 +6,19 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::calendar::split_seconds;
 use super::crypto::hex;
 use super::keys::hmac_sign;
 use super::uri::{escaped_path, parse_go_url};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {
     name: "providers.aws.sign_req",
     arity: 3,
     nondeterministic: false,
-    eval: sign_req,
+    eval: Implementation::Operands(sign_req),
 }];
 
 const REQUIRED_CONFIG: [&str; 4] = [

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::pattern_cache::PatternCache;
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -20,13 +20,13 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "glob.quote_meta",
         arity: 1,
         nondeterministic: false,
-        eval: quote_meta,
+        eval: Implementation::Operands(quote_meta),
     },
     Builtin {
         name: "glob.match",
         arity: 3,
         nondeterministic: false,
-        eval: glob_match,
+        eval: Implementation::Operands(glob_match),
     },
 ];
 

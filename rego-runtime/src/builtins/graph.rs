@@ -1,11 +1,13 @@
 //! `graph.reachable` and `graph.reachable_paths` as OPA computes them (`topdown/reachable.go`),
 //! replacing regorus's versions, whose errors are not OPA's (`graph.reachable: operand 1 must
-//! be object but got array`).
+//! be object but got array`). `walk`, OPA's one relation: its solutions, every `[path, value]`
+//! pair, are answered as one array in OPA's order, which each engine iterates (`walk(x, out)`
+//! matches `out` against every pair).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -13,15 +15,62 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "graph.reachable",
         arity: 2,
         nondeterministic: false,
-        eval: reachable,
+        eval: Implementation::Operands(reachable),
     },
     Builtin {
         name: "graph.reachable_paths",
         arity: 2,
         nondeterministic: false,
-        eval: reachable_paths,
+        eval: Implementation::Operands(reachable_paths),
+    },
+    Builtin {
+        name: WALK,
+        arity: 1,
+        nondeterministic: false,
+        eval: Implementation::Operands(walk),
     },
 ];
+
+/// The name of `walk`, whose value engines iterate rather than match (see [`walk`]).
+pub const WALK: &str = "walk";
+
+/// Every `[path, value]` pair of a document, as OPA's `walk` gives them (`topdown/walk.go`):
+/// the document itself first (path `[]`), then each member's pairs in turn, arrays by index,
+/// objects by key, sets by member (a member is its own key).
+fn walk(args: &[Value]) -> Result<Value, BuiltinError> {
+    fn visit(path: &mut Vec<Value>, value: &Value, out: &mut Vec<Value>) {
+        out.push(Value::array(vec![
+            Value::array(path.clone()),
+            value.clone(),
+        ]));
+        let mut member = |key: Value, value: &Value, out: &mut Vec<Value>| {
+            path.push(key);
+            visit(path, value, out);
+            path.pop();
+        };
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    member(Value::int(i as i64), item, out);
+                }
+            }
+            Value::Object(entries) => {
+                for (key, item) in entries.iter() {
+                    member(key.clone(), item, out);
+                }
+            }
+            Value::Set(items) => {
+                for item in items.iter() {
+                    member(item.clone(), item, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    visit(&mut Vec::new(), args::any(args, 0)?, &mut out);
+    Ok(Value::array(out))
+}
 
 /// The vertices of an array or set; anything else (`null` edges) has none.
 fn vertices(collection: &Value) -> Vec<&Value> {
@@ -112,6 +161,20 @@ fn reachable_paths(args: &[Value]) -> Result<Value, BuiltinError> {
 mod tests {
     use super::*;
     use crate::builtins::run_fn as run;
+
+    // Expected values confirmed with `opa eval 'x := [p | walk(input, p)]'` (OPA 1.22.2).
+    #[test]
+    fn walks_as_opa() {
+        assert_eq!(
+            run(walk, r#"[{"b":[1,{"c":2}],"a":{}}]"#),
+            Ok(concat!(
+                r#"[[[],{"a":{},"b":[1,{"c":2}]}],[["a"],{}],[["b"],[1,{"c":2}]],"#,
+                r#"[["b",0],1],[["b",1],{"c":2}],[["b",1,"c"],2]]"#
+            )
+            .into())
+        );
+        assert_eq!(run(walk, "[3]"), Ok("[[[],3]]".into()));
+    }
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::gojson;
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -15,25 +15,25 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "json.marshal",
         arity: 1,
         nondeterministic: false,
-        eval: marshal,
+        eval: Implementation::Operands(marshal),
     },
     Builtin {
         name: "json.marshal_with_options",
         arity: 2,
         nondeterministic: false,
-        eval: marshal_with_options,
+        eval: Implementation::Operands(marshal_with_options),
     },
     Builtin {
         name: "json.unmarshal",
         arity: 1,
         nondeterministic: false,
-        eval: unmarshal,
+        eval: Implementation::Operands(unmarshal),
     },
     Builtin {
         name: "json.is_valid",
         arity: 1,
         nondeterministic: false,
-        eval: is_valid,
+        eval: Implementation::Operands(is_valid),
     },
 ];
 

@@ -1,7 +1,9 @@
 //! THE builtin table: every OPA builtin this project implements itself, engine-neutral.
 //!
 //! Engines install it their own way (the Rego engine as regorus extensions, a Wasm host by
-//! name from a module's `builtins()` export). An entry here overrides an engine's own builtin
+//! name from a module's `builtins()` export), and give every call the evaluation's context
+//! ([`EvalContext`]: one clock reading, answers kept for the query, the print sink, the
+//! host's documents). An entry here overrides an engine's own builtin
 //! of the same name, which is how engine behaviour that differs from OPA gets corrected.
 
 mod aggregates;
@@ -11,6 +13,7 @@ mod asn1;
 mod aws;
 mod bits;
 mod calendar;
+mod context;
 mod crypto;
 mod debug;
 mod deprecated;
@@ -20,13 +23,16 @@ mod gojson;
 mod graph;
 mod graphql;
 mod graphql_syntax;
+mod http;
 mod json;
 mod json_paths;
+mod json_schema;
 mod jwt;
 mod keys;
 mod net;
 mod numbers;
 mod objects;
+mod opa;
 mod operators;
 mod pattern_cache;
 mod regex;
@@ -48,9 +54,25 @@ mod yaml;
 use crate::Value;
 
 pub use args::BuiltinError;
+pub use context::{EvalContext, EvalState, Host};
+pub use http::{HttpClient, HttpSend};
 
-/// The signature every builtin has: operands in, value out. No engine type appears here.
+/// A builtin that reads only its operands: operands in, value out. No engine type appears
+/// here.
 pub type BuiltinFn = fn(&[Value]) -> Result<Value, BuiltinError>;
+
+/// A builtin that also reads or changes its evaluation's context (the clock, answers kept
+/// for the query, the print sink, the host's documents).
+pub type ContextFn = fn(&mut EvalContext<'_>, &[Value]) -> Result<Value, BuiltinError>;
+
+/// How a builtin is implemented. Every call is given the evaluation's context (see
+/// [`call`]); most builtins need only their operands, and say so, so that their code and
+/// their tests need no context.
+#[derive(Clone, Copy, Debug)]
+pub enum Implementation {
+    Operands(BuiltinFn),
+    Context(ContextFn),
+}
 
 /// One builtin function as OPA names and declares it.
 #[derive(Clone, Copy, Debug)]
@@ -62,7 +84,7 @@ pub struct Builtin {
     /// True when repeated calls may answer differently (time, randomness, network).
     pub nondeterministic: bool,
     /// The implementation; operands arrive already counted (see [`call`]).
-    pub eval: BuiltinFn,
+    pub eval: Implementation,
 }
 
 /// A deterministic table entry (families mark the others `nondeterministic` themselves).
@@ -71,7 +93,7 @@ pub(super) const fn builtin(name: &'static str, arity: u8, eval: BuiltinFn) -> B
         name,
         arity,
         nondeterministic: false,
-        eval,
+        eval: Implementation::Operands(eval),
     }
 }
 
@@ -98,6 +120,7 @@ const FAMILIES: &[&[Builtin]] = &[
     units::BUILTINS,
     semver::BUILTINS,
     debug::BUILTINS,
+    opa::BUILTINS,
     yaml::BUILTINS,
     operators::BUILTINS,
     json::BUILTINS,
@@ -107,7 +130,9 @@ const FAMILIES: &[&[Builtin]] = &[
     sets::BUILTINS,
     uuid::BUILTINS,
     graph::BUILTINS,
+    http::BUILTINS,
     json_paths::BUILTINS,
+    json_schema::BUILTINS,
     types::BUILTINS,
 ];
 
@@ -116,16 +141,27 @@ pub fn table() -> impl Iterator<Item = &'static Builtin> {
     FAMILIES.iter().flat_map(|family| family.iter())
 }
 
+/// True for OPA's relations (`walk`): each pair of the array the builtin answers is one
+/// solution of the call, which engines iterate instead of matching the array.
+pub fn is_relation(builtin: &Builtin) -> bool {
+    builtin.name == graph::WALK
+}
+
 /// The builtin named `name`, if the table has it.
 pub fn lookup(name: &str) -> Option<&'static Builtin> {
     table().find(|builtin| builtin.name == name)
 }
 
-/// Calls `builtin` after checking the operand count, as every engine must.
+/// Calls `builtin` in the evaluation `context` after checking the operand count, as every
+/// engine must.
 ///
 /// # Errors
 /// The builtin's own error, or a type error for a wrong number of operands.
-pub fn call(builtin: &Builtin, operands: &[Value]) -> Result<Value, BuiltinError> {
+pub fn call(
+    builtin: &Builtin,
+    context: &mut EvalContext<'_>,
+    operands: &[Value],
+) -> Result<Value, BuiltinError> {
     if operands.len() != usize::from(builtin.arity) {
         return Err(BuiltinError::Type(format!(
             "{}: expected {} operands but got {}",
@@ -134,14 +170,27 @@ pub fn call(builtin: &Builtin, operands: &[Value]) -> Result<Value, BuiltinError
             operands.len()
         )));
     }
-    (builtin.eval)(operands).map_err(|error| error.named(builtin.name))
+    let result = match builtin.eval {
+        Implementation::Operands(eval) => eval(operands),
+        Implementation::Context(eval) => eval(context, operands),
+    };
+    result.map_err(|error| error.named(builtin.name))
 }
 
 /// Test helper: calls the table's builtin `name` on a JSON array of operands, answering its
 /// result as JSON or its error text.
 #[cfg(test)]
 pub(crate) fn run_json(name: &str, operands: &str) -> Result<String, String> {
-    run_fn(lookup(name).expect("builtin").eval, operands)
+    let Value::Array(args) = Value::from_json(operands).expect("json") else {
+        panic!("operands must be a JSON array")
+    };
+    let host = Host::default();
+    let mut state = EvalState::default();
+    let result = match lookup(name).expect("builtin").eval {
+        Implementation::Operands(eval) => eval(&args),
+        Implementation::Context(eval) => eval(&mut EvalContext::new(&host, &mut state), &args),
+    };
+    result.map(|v| v.to_json()).map_err(|e| e.to_string())
 }
 
 /// Test helper: [`run_json`] for an implementation by its function.
@@ -432,8 +481,22 @@ mod tests {
                         values[(state >> 33) as usize % values.len()].clone()
                     })
                     .collect();
-                let _ = call(builtin, &operands);
+                let host = Host::default();
+                let mut state = EvalState::default();
+                let _ = call(builtin, &mut EvalContext::new(&host, &mut state), &operands);
             }
+        }
+    }
+
+    #[test]
+    fn nondeterminism_is_opas() {
+        for builtin in table() {
+            let declared = crate::capabilities::opa()
+                .builtins
+                .iter()
+                .find(|b| b.name == builtin.name)
+                .is_some_and(|b| b.nondeterministic);
+            assert_eq!(builtin.nondeterministic, declared, "{}", builtin.name);
         }
     }
 

@@ -1,9 +1,10 @@
 //! `numbers.range`, `numbers.range_step` and `to_number`, replacing regorus's versions, which
 //! panic on a zero or negative step and accept padded number strings; `abs`, `round`, `ceil`
-//! and `floor`, whose regorus errors are not OPA's.
+//! and `floor`, whose regorus errors are not OPA's; `rand.intn`, one random number per key
+//! and bound for the whole query, as OPA keeps it.
 
 use super::args::{self, BuiltinError};
-use super::{Builtin, builtin};
+use super::{Builtin, EvalContext, Implementation, builtin};
 use crate::Value;
 use crate::value::Number;
 
@@ -15,7 +16,41 @@ pub(super) const BUILTINS: &[Builtin] = &[
     builtin("round", 1, |a| rounded(a, Rounding::Nearest)),
     builtin("ceil", 1, |a| rounded(a, Rounding::Up)),
     builtin("floor", 1, |a| rounded(a, Rounding::Down)),
+    Builtin {
+        name: "rand.intn",
+        arity: 2,
+        nondeterministic: true,
+        eval: Implementation::Context(rand_intn),
+    },
 ];
+
+/// `rand.intn(key, n)`: a number in `[0, |n|)`, the same for the same key and bound within
+/// one query (OPA's `builtinRandIntn`: `0` for a bound of 0, the bound's sign ignored).
+fn rand_intn(context: &mut EvalContext<'_>, args: &[Value]) -> Result<Value, BuiltinError> {
+    let key = args::string(args, 0)?;
+    let bound = args::integer(args, 1)?.unsigned_abs();
+    if bound == 0 {
+        return Ok(Value::int(0));
+    }
+    // OPA's cache key, "<key>-<bound>".
+    let remembered = Value::string(format!("{key}-{bound}"));
+    context.remembered("rand.intn", remembered, |_| {
+        let n = random_below(bound)?;
+        Ok(Value::int(i64::try_from(n).unwrap_or(i64::MAX)))
+    })
+}
+
+/// A uniformly random number below `bound` (not 0), from the system's generator.
+fn random_below(bound: u64) -> Result<u64, BuiltinError> {
+    // Draws past the largest multiple of `bound` would favour small numbers: draw again.
+    let zone = u64::MAX - (u64::MAX % bound + 1) % bound;
+    loop {
+        let draw = getrandom::u64().map_err(BuiltinError::failed)?;
+        if draw <= zone {
+            return Ok(draw % bound);
+        }
+    }
+}
 
 /// Ranges beyond this many elements would exhaust memory; OPA has no limit and would.
 const MAX_RANGE: u64 = 10_000_000;
@@ -170,6 +205,55 @@ fn parse_number(text: &str) -> Result<Value, BuiltinError> {
 mod tests {
     use super::*;
     use crate::builtins::run_fn as run;
+    use crate::builtins::{EvalState, Host};
+
+    fn intn(state: &mut EvalState, key: &str, bound: Value) -> Result<Value, BuiltinError> {
+        let host = Host::default();
+        rand_intn(
+            &mut EvalContext::new(&host, state),
+            &[Value::string(key), bound],
+        )
+    }
+
+    #[test]
+    fn rand_intn_keeps_one_number_per_key_and_bound_for_the_query() {
+        let big = Value::int(1 << 62);
+        let mut state = EvalState::default();
+        let first = intn(&mut state, "k", big.clone()).expect("number");
+        assert_eq!(intn(&mut state, "k", big.clone()), Ok(first.clone()));
+        // OPA ignores the bound's sign, for the key too.
+        assert_eq!(
+            intn(&mut state, "k", Value::int(-(1 << 62))),
+            Ok(first.clone())
+        );
+        // Another query draws again (a repeat has odds of 2^-62).
+        assert_ne!(intn(&mut EvalState::default(), "k", big), Ok(first));
+        for bound in [1, 2, 7, 1000] {
+            let Ok(Value::Number(n)) = intn(&mut state, "r", Value::int(bound)) else {
+                panic!("a number")
+            };
+            assert!((0..bound).contains(&n.as_i64().expect("integer")));
+        }
+    }
+
+    // Confirmed with `opa eval` (OPA 1.22.2).
+    #[test]
+    fn rand_intn_checks_its_operands_as_opa() {
+        let mut state = EvalState::default();
+        assert_eq!(intn(&mut state, "k", Value::int(0)), Ok(Value::int(0)));
+        assert_eq!(
+            intn(&mut state, "k", Value::float(1.5)),
+            Err(BuiltinError::Type(
+                "operand 2 must be integer number but got floating-point number".into()
+            ))
+        );
+        assert_eq!(
+            intn(&mut state, "k", Value::string("1")),
+            Err(BuiltinError::Type(
+                "operand 2 must be number but got string".into()
+            ))
+        );
+    }
 
     // Expected values confirmed with `opa eval` (OPA 1.22.2).
     #[test]

@@ -3,8 +3,8 @@
 
 use std::cmp::Ordering;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -12,13 +12,13 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "semver.is_valid",
         arity: 1,
         nondeterministic: false,
-        eval: is_valid,
+        eval: Implementation::Operands(is_valid),
     },
     Builtin {
         name: "semver.compare",
         arity: 2,
         nondeterministic: false,
-        eval: compare,
+        eval: Implementation::Operands(compare),
     },
 ];
 

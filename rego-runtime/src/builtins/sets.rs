@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -12,13 +12,13 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "intersection",
         arity: 1,
         nondeterministic: false,
-        eval: intersection,
+        eval: Implementation::Operands(intersection),
     },
     Builtin {
         name: "union",
         arity: 1,
         nondeterministic: false,
-        eval: union,
+        eval: Implementation::Operands(union),
     },
 ];
 

@@ -7,9 +7,9 @@
 
 use std::borrow::Cow;
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::terms::rego_text;
+use super::{Builtin, Implementation};
 use crate::Value;
 use crate::value::Number;
 
@@ -17,7 +17,7 @@ pub(super) const BUILTINS: &[Builtin] = &[Builtin {
     name: "sprintf",
     arity: 2,
     nondeterministic: false,
-    eval: sprintf,
+    eval: Implementation::Operands(sprintf),
 }];
 
 fn sprintf(args: &[Value]) -> Result<Value, BuiltinError> {

@@ -4,16 +4,16 @@
 //! variables, pipelines, `if`/`else if`/`else`, `range` (with `else`), `with`, and the
 //! functions `and or not len index print printf println eq ne lt le gt ge html js urlquery`.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::sprintf::{Operand, format_go};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[Builtin {
     name: "strings.render_template",
     arity: 2,
     nondeterministic: false,
-    eval: render_template,
+    eval: Implementation::Operands(render_template),
 }];
 
 /// Nesting deeper than this is refused rather than risk the stack.

@@ -1,4 +1,5 @@
-//! `time.*` except `time.now_ns`: Go's reference-time layouts (`2006-01-02T15:04:05Z07:00`)
+//! `time.*`: `time.now_ns` answers the evaluation's one clock reading, as OPA reads its clock
+//! once per query; the others follow Go's reference-time layouts (`2006-01-02T15:04:05Z07:00`)
 //! for parsing and formatting, IANA time zones, Go's duration syntax plus OPA's `d`, `w` and
 //! `y` units, and Go's error wording. regorus formats zones as offsets, rejects text layouts
 //! and reads zone abbreviations as real offsets where Go reads them as UTC.
@@ -10,10 +11,16 @@ use chrono_tz::{OffsetName, Tz};
 
 use super::args::{self, BuiltinError};
 use super::calendar::{days_from_civil, days_in_month, split_seconds};
-use super::{Builtin, builtin};
+use super::{Builtin, EvalContext, Implementation, builtin};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "time.now_ns",
+        arity: 0,
+        nondeterministic: true,
+        eval: Implementation::Context(now_ns),
+    },
     builtin("time.parse_ns", 2, parse_ns),
     builtin("time.parse_rfc3339_ns", 1, parse_rfc3339_ns),
     builtin("time.parse_duration_ns", 1, parse_duration_ns),
@@ -26,6 +33,10 @@ pub(super) const BUILTINS: &[Builtin] = &[
 ];
 
 const NANOS: i64 = 1_000_000_000;
+
+fn now_ns(context: &mut EvalContext<'_>, _: &[Value]) -> Result<Value, BuiltinError> {
+    Ok(Value::int(context.now_ns()))
+}
 const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
 const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
 const DAYS: [&str; 7] = [

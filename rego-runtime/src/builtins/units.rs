@@ -1,8 +1,8 @@
 //! `units.parse` and `units.parse_bytes`: quantities with SI (`K`, `M`) and binary (`Ki`, `Mi`)
 //! suffixes, computed exactly, with OPA's messages (which name the builtin twice).
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 use crate::value::Number;
 
@@ -11,13 +11,13 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "units.parse",
         arity: 1,
         nondeterministic: false,
-        eval: parse,
+        eval: Implementation::Operands(parse),
     },
     Builtin {
         name: "units.parse_bytes",
         arity: 1,
         nondeterministic: false,
-        eval: parse_bytes,
+        eval: Implementation::Operands(parse_bytes),
     },
 ];
 

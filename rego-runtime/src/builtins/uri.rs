@@ -1,8 +1,8 @@
 //! `uri.parse` and `uri.is_valid` on a parser that follows Go's `net/url.Parse`, which OPA
 //! uses; certificates' URI names (`x509.rs`) reuse it for Go's `url.URL` shape.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -10,13 +10,13 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "uri.parse",
         arity: 1,
         nondeterministic: false,
-        eval: parse,
+        eval: Implementation::Operands(parse),
     },
     Builtin {
         name: "uri.is_valid",
         arity: 1,
         nondeterministic: false,
-        eval: is_valid,
+        eval: Implementation::Operands(is_valid),
     },
 ];
 

@@ -1,18 +1,51 @@
 //! `uuid.parse` as OPA's (Go's `google/uuid`): the four textual forms, version and variant,
 //! and for versions 1 and 2 the time, clock sequence and node fields. regorus's version
-//! raises its own error for a non-string operand.
+//! raises its own error for a non-string operand. `uuid.rfc4122`: a random (version 4) UUID,
+//! the same for the same key within one query, as OPA keeps it.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
+use super::{Builtin, EvalContext, Implementation};
 use crate::Value;
 use crate::value::Number;
 
-pub(super) const BUILTINS: &[Builtin] = &[Builtin {
-    name: "uuid.parse",
-    arity: 1,
-    nondeterministic: false,
-    eval: parse,
-}];
+pub(super) const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "uuid.parse",
+        arity: 1,
+        nondeterministic: false,
+        eval: Implementation::Operands(parse),
+    },
+    Builtin {
+        name: "uuid.rfc4122",
+        arity: 1,
+        nondeterministic: true,
+        eval: Implementation::Context(rfc4122),
+    },
+];
+
+/// `uuid.rfc4122(key)`: OPA keys its cache by the operand's value, whatever its type.
+fn rfc4122(context: &mut EvalContext<'_>, args: &[Value]) -> Result<Value, BuiltinError> {
+    let key = args.first().cloned().unwrap_or(Value::Null);
+    context.remembered("uuid.rfc4122", key, |_| {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(BuiltinError::failed)?;
+        Ok(Value::string(version_4(bytes)))
+    })
+}
+
+/// Random bytes as a version 4, RFC 4122 variant UUID in its hyphenated form.
+fn version_4(mut bytes: [u8; 16]) -> String {
+    bytes[6] = bytes[6] & 0x0f | 0x40;
+    bytes[8] = bytes[8] & 0x3f | 0x80;
+    let mut text = String::with_capacity(36);
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text.push('-');
+        }
+        text.push_str(&format!("{byte:02x}"));
+    }
+    text
+}
 
 /// 100-nanosecond intervals between 1582-10-15 (the UUID epoch) and 1970-01-01.
 const GREGORIAN_TO_UNIX: i128 = 0x01B2_1DD2_1381_4000;
@@ -106,6 +139,30 @@ fn parse(args: &[Value]) -> Result<Value, BuiltinError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builtins::{EvalState, Host};
+
+    #[test]
+    fn rfc4122_keeps_one_uuid_per_key_for_the_query() {
+        let host = Host::default();
+        let mut state = EvalState::default();
+        let mut context = EvalContext::new(&host, &mut state);
+        let mut uuid = |key: Value| rfc4122(&mut context, &[key]).expect("uuid");
+        let first = uuid(Value::string("a"));
+        assert_eq!(uuid(Value::string("a")), first);
+        assert_ne!(uuid(Value::string("b")), first);
+        // Any value is a key, as OPA hashes the operand.
+        assert_eq!(uuid(Value::int(1)), uuid(Value::int(1)));
+        let text = first.as_str().expect("string").to_string();
+        let parsed = parse(&[first]).expect("parses").to_json();
+        assert_eq!(parsed, r#"{"variant":"RFC4122","version":4}"#);
+        assert_eq!(text.len(), 36);
+        let mut next = EvalState::default();
+        let again = rfc4122(
+            &mut EvalContext::new(&host, &mut next),
+            &[Value::string("a")],
+        );
+        assert_ne!(again.expect("uuid").as_str(), Some(text.as_str()));
+    }
 
     fn run(text: &str) -> Result<String, String> {
         parse(&[Value::string(text)])

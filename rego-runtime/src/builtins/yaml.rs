@@ -6,9 +6,9 @@
 //! document is the value, and every document must be well formed (regorus rejects streams of
 //! several documents and raises its own errors). The YAML parser is the one regorus ships.
 
-use super::Builtin;
 use super::args::{self, BuiltinError};
 use super::sprintf::Operand;
+use super::{Builtin, Implementation};
 use crate::Value;
 
 pub(super) const BUILTINS: &[Builtin] = &[
@@ -16,19 +16,19 @@ pub(super) const BUILTINS: &[Builtin] = &[
         name: "yaml.marshal",
         arity: 1,
         nondeterministic: false,
-        eval: marshal,
+        eval: Implementation::Operands(marshal),
     },
     Builtin {
         name: "yaml.unmarshal",
         arity: 1,
         nondeterministic: false,
-        eval: unmarshal,
+        eval: Implementation::Operands(unmarshal),
     },
     Builtin {
         name: "yaml.is_valid",
         arity: 1,
         nondeterministic: false,
-        eval: is_valid,
+        eval: Implementation::Operands(is_valid),
     },
 ];
 

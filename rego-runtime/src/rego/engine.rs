@@ -18,6 +18,7 @@ use super::lowering::Lowered;
 use super::output_args::PolicyFunctions;
 use super::{checks, declarations, diagnostics, extensions, lowering, rule_paths, safety};
 use crate::Value;
+use crate::builtins::{EvalContext, EvalState, Host};
 use crate::decision_cache::{DecisionCache, NONDETERMINISTIC};
 use crate::engine::{
     ConflictMessages, Engine, Entrypoint, Evaluation, Input, Outcome, PathSegment, PolicySet,
@@ -59,6 +60,9 @@ pub struct RegoEngine {
     converted_data: Arc<Mutex<Vec<(Value, RegoValue)>>>,
     /// Told the reason whenever the compiled evaluator leaves an evaluation to regorus.
     fallbacks: Option<FallbackHook>,
+    /// What builtins are given by the host (`opa.runtime()`'s document, whether and where
+    /// `http.send` sends requests), shared by every snapshot.
+    host: Arc<Host>,
 }
 
 /// Called with the reason each time the compiled evaluator leaves an evaluation to regorus
@@ -86,12 +90,20 @@ impl RegoEngine {
             compiled_evaluator: true,
             converted_data: Arc::default(),
             fallbacks: None,
+            host: Arc::default(),
         }
     }
 
     /// This engine, reporting every evaluation its compiled evaluator leaves to regorus.
     pub fn with_fallback_hook(mut self, hook: FallbackHook) -> RegoEngine {
         self.fallbacks = Some(hook);
+        self
+    }
+
+    /// This engine with `host` as what builtins are given by the host (by default,
+    /// [`Host::default`]).
+    pub fn with_host(mut self, host: Host) -> RegoEngine {
+        self.host = Arc::new(host);
         self
     }
 
@@ -178,6 +190,7 @@ impl Engine for RegoEngine {
     fn prepare(&self, policies: &PolicySet) -> Result<Arc<dyn Prepared>, Error> {
         let data = self.convert_data(&policies.data);
         let mut prepared = PreparedRego::new(policies, data, self.decision_cache_entries)?;
+        prepared.host = self.host.clone();
         let negating: HashSet<String> = prepared
             .modules
             .lowered
@@ -249,6 +262,13 @@ fn cancelled() -> Error {
     })
 }
 
+/// A regorus engine ready to evaluate, with the builtin table installed for it alone.
+struct PooledEngine {
+    engine: regorus::Engine,
+    /// Where its builtins find the evaluation running on it.
+    slot: Arc<extensions::Slot>,
+}
+
 /// A snapshot's modules and data: the compiled evaluator's policy, and a regorus engine that
 /// has run its analysis, for what the compiled evaluator leaves to regorus.
 pub struct PreparedRego {
@@ -259,20 +279,25 @@ pub struct PreparedRego {
     /// regorus's engine on `data`, ready to clone per evaluation: built with the modules, or
     /// for [`Prepared::with_data`] when an evaluation first falls to regorus (the compiled
     /// evaluator reads `data` as it is, so a data write that regorus never reads costs no
-    /// conversion). An error is the reason every regorus evaluation fails.
+    /// conversion). An error is the reason every regorus evaluation fails. Without the
+    /// builtin table: each pooled clone installs it with a slot of its own, as regorus's
+    /// extensions are shared by the clones of an engine.
     base: OnceLock<Result<regorus::Engine, String>>,
     /// The latest analysed regorus engine of these modules, with the data it holds: `base` is
     /// built from it, converting only the parts of `data` that writes changed since.
     source: Arc<RegorusSource>,
-    /// Idle clones of `base`, made when regorus first evaluates (like the decision cache, not
-    /// allocated for a data document no request reads before the next write).
-    idle: OnceLock<ArrayQueue<regorus::Engine>>,
+    /// Idle clones of `base` with the table installed, made when regorus first evaluates
+    /// (like the decision cache, not allocated for a data document no request reads before
+    /// the next write).
+    idle: OnceLock<ArrayQueue<PooledEngine>>,
     /// Decisions for repeated inputs; `None` when off or the policy is nondeterministic.
     decisions: OnceLock<Option<DecisionCache>>,
     /// The policy for the compiled evaluator, or why it has none (regorus evaluates all).
     compiled: Result<CompiledPolicy, Unsupported>,
     /// Told of each evaluation left to regorus; `None` when the compiled evaluator is off.
     fallbacks: Option<FallbackHook>,
+    /// The engine's host, given to every builtin call of both evaluators.
+    host: Arc<Host>,
 }
 
 /// An analysed regorus engine and the data document it holds, in the project's form.
@@ -312,7 +337,6 @@ impl PreparedRego {
         let mut engine = regorus::Engine::new();
         engine.set_policy_length_config(LENGTH_LIMITS);
         engine.set_gather_prints(true);
-        extensions::install(&mut engine).map_err(|e| Error::Internal(e.to_string()))?;
 
         let mut problems = Vec::new();
         let mut lowered_files = HashMap::new();
@@ -437,6 +461,7 @@ impl PreparedRego {
             decisions: OnceLock::new(),
             compiled: Err(Unsupported("not compiled")),
             fallbacks: None,
+            host: Arc::default(),
             modules: Arc::new(modules),
         })
     }
@@ -466,13 +491,15 @@ impl PreparedRego {
             .map_err(|e| Error::Internal(format!("regorus refused the data: {e}")))
     }
 
-    /// The evaluation on the compiled evaluator, or why regorus must answer instead.
+    /// The evaluation on the compiled evaluator, its builtins calling in `state`, or why
+    /// regorus must answer instead.
     fn evaluate_compiled(
         &self,
         entrypoint: Entrypoint<'_>,
         input: Input<'_>,
         limits: &Limits,
         traced: bool,
+        state: &mut EvalState,
     ) -> Result<Result<(Evaluation, Trace), Error>, &'static str> {
         let compiled = self.compiled.as_ref().map_err(|Unsupported(why)| *why)?;
         let input = match input {
@@ -484,22 +511,26 @@ impl PreparedRego {
             Input::Value(value) => Some(value.clone()),
             Input::Prepared(prepared) => Some(prepared.value.clone()),
         };
+        let builtins = EvalContext::new(&self.host, state);
         let answer = match entrypoint {
             Entrypoint::Data(path) => compiled
-                .document(path, input, limits, traced)
-                .map(|answer| (Outcome::Document(answer.value), answer.prints, answer.trace)),
+                .document(path, input, limits, traced, builtins)
+                .map(|answer| (Outcome::Document(answer.value), answer.trace)),
             Entrypoint::Query(text) => {
                 let query = lowering::lower_query(text, self.query_version())
                     .map_err(|_| "a query the lowering pass refuses")?;
                 let query = parse_query(&query, self.modules.queries_v1)
                     .ok_or("a query that does not parse")?;
                 compiled
-                    .query(&query, input, limits, traced)
-                    .map(|answer| (Outcome::Bindings(answer.value), answer.prints, answer.trace))
+                    .query(&query, input, limits, traced, builtins)
+                    .map(|answer| (Outcome::Bindings(answer.value), answer.trace))
             }
         };
         match answer {
-            Ok((outcome, prints, trace)) => Ok(Ok((Evaluation { outcome, prints }, trace))),
+            Ok((outcome, trace)) => {
+                let prints = state.take_prints();
+                Ok(Ok((Evaluation { outcome, prints }, trace)))
+            }
             Err(Fault::Timeout) => Ok(Err(cancelled())),
             Err(Fault::TooDeep) => Ok(Err(Error::Evaluation(Problem {
                 code: "eval_internal_error",
@@ -691,6 +722,7 @@ impl Prepared for PreparedRego {
             decisions: OnceLock::new(),
             compiled,
             fallbacks: self.fallbacks.clone(),
+            host: self.host.clone(),
         }))
     }
 
@@ -742,9 +774,12 @@ impl PreparedRego {
         if let Entrypoint::Query(text) = entrypoint {
             self.check_declarations(text)?;
         }
+        // One state for the whole evaluation: when regorus takes over from the compiled
+        // evaluator, builtins still see the same clock reading and kept answers.
+        let mut state = EvalState::new(limits.strict_builtin_errors);
         // A panic in the compiled evaluator (a bug) must not cost the request: regorus answers.
         match catch_unwind(AssertUnwindSafe(|| {
-            self.evaluate_compiled(entrypoint, input, limits, traced)
+            self.evaluate_compiled(entrypoint, input, limits, traced, &mut state)
         })) {
             Ok(Ok(evaluation)) => return evaluation,
             Ok(Err(reason)) => self.report_fallback(entrypoint, reason),
@@ -756,29 +791,31 @@ impl PreparedRego {
                 self.report_fallback(entrypoint, "a panic in the compiled evaluator");
             }
         }
+        // regorus evaluates from the start: what the compiled evaluator printed is dropped,
+        // and the notes are regorus's (the compiled evaluator records its own with locations).
+        state.take_prints();
+        state.collect_notes(traced);
         let idle = self.idle.get_or_init(|| ArrayQueue::new(POOL_CAPACITY));
-        let mut engine = match idle.pop() {
-            Some(engine) => engine,
-            None => self.base()?.clone(),
+        let mut pooled = match idle.pop() {
+            Some(pooled) => pooled,
+            None => self.pooled_engine()?,
         };
         let input_memo = match input {
             Input::Prepared(prepared) => ConvertedInput::of(prepared).map(|c| c.memo.clone()),
             _ => None,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            convert::with_memo(input_memo, || {
-                extensions::with_strictness(limits.strict_builtin_errors, || {
-                    extensions::with_notes(traced, || {
-                        self.run(&mut engine, entrypoint, input, limits)
-                    })
-                })
+            let PooledEngine { engine, slot } = &mut pooled;
+            slot.run(state, || {
+                convert::with_memo(input_memo, || self.run(engine, entrypoint, input, limits))
             })
         }));
         match outcome {
-            Ok((outcome, notes)) => {
-                let prints = engine.take_prints().unwrap_or_default();
+            Ok((outcome, mut state)) => {
+                let mut prints = state.take_prints();
+                prints.extend(pooled.engine.take_prints().unwrap_or_default());
                 // A full pool means many requests ran at once; the extra clone is dropped.
-                let _ = idle.push(engine);
+                let _ = idle.push(pooled);
                 let evaluation = Evaluation {
                     outcome: outcome.map_err(|e| self.remap_error(e))?,
                     prints,
@@ -786,7 +823,9 @@ impl PreparedRego {
                 let mut trace = Trace::default();
                 if traced {
                     trace = Trace::started();
-                    notes.into_iter().for_each(|note| trace.note_at_top(note));
+                    for note in state.take_notes() {
+                        trace.note_at_top(note);
+                    }
                 }
                 Ok((evaluation, trace))
             }
@@ -804,6 +843,15 @@ impl PreparedRego {
         } else {
             RegoVersion::V0
         }
+    }
+
+    /// A clone of the base engine with the builtin table installed, calling in a slot of
+    /// its own. Costs one extension per table builtin; made when the pool is empty.
+    fn pooled_engine(&self) -> Result<PooledEngine, Error> {
+        let mut engine = self.base()?.clone();
+        let slot = extensions::install(&mut engine, self.host.clone())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(PooledEngine { engine, slot })
     }
 
     /// Moves an error's locations from lowered columns back to the user's source.

@@ -21,5 +21,12 @@ mod safety;
 mod typecheck;
 
 pub use checks::is_builtin;
+
+/// True when the compiled evaluator evaluates calls of the OPA builtin `name` (itself or
+/// through the builtin table); [`is_builtin`] says whether regorus, which evaluates what
+/// the compiled evaluator leaves to it, does.
+pub fn is_compiled_builtin(name: &str) -> bool {
+    compiled::compiles_builtin(name)
+}
 pub use engine::{DEFAULT_DECISION_CACHE_ENTRIES, FallbackHook, PreparedRego, RegoEngine};
 pub use outline::{is_empty_module, package_path};

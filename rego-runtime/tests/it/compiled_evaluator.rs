@@ -192,3 +192,21 @@ e := [y | some x in ["k", "m", "m"]; y := g(x)]
         .collect();
     assert_eq!(printed, ["f k", "f j", "f k", "f k", "g k", "g m", "f m"]);
 }
+
+#[test]
+fn walk_is_iterated_on_both_evaluators() {
+    let source = r#"package p
+
+leaves := {[path, v] | walk(input, [path, v]); not is_object(v)}
+count_all := count([1 | walk(input, _)])
+"#;
+    for engine in both() {
+        let prepared = prepare(&engine, source);
+        let input = r#"{"a": {"b": 1}, "c": 2}"#;
+        assert_eq!(
+            rule(&*prepared, "leaves", input).0.map(|v| v.to_json()),
+            Some(r#"[[["a","b"],1],[["c"],2]]"#.to_string())
+        );
+        assert_eq!(rule(&*prepared, "count_all", input).0, Some(Value::int(4)));
+    }
+}

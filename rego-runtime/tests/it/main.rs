@@ -3,4 +3,5 @@
 mod builtins;
 mod capabilities;
 mod compiled_evaluator;
+mod eval_context;
 mod rego_engine;

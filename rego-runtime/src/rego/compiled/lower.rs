@@ -298,6 +298,9 @@ impl<'a> Lowerer<'a> {
                 rhs,
                 ..
             } => {
+                if let Some((builtin, operands)) = self.relation_call(rhs) {
+                    return self.relation(builtin, operands, lhs, steps);
+                }
                 let value = self.expr(rhs, steps)?;
                 let pattern = self.pattern(lhs, steps)?;
                 steps.push(Step::Bind { pattern, value });
@@ -311,6 +314,11 @@ impl<'a> Lowerer<'a> {
             } => self.unify(lhs, rhs, steps),
             other => {
                 if let Some((callee, operands, output)) = self.scope.output_call(other) {
+                    if let Callee::Builtin(builtin) = callee
+                        && builtins::is_relation(builtin)
+                    {
+                        return self.relation(builtin, operands, output, steps);
+                    }
                     let args = self.exprs(operands, steps)?;
                     let value = match callee {
                         Callee::Function(rule) => Expr::Function { rule, args },
@@ -328,14 +336,53 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A call of `builtin`, a relation (`walk(x)`), whose value `output` is matched against:
+    /// one solution per member of the array it answers, as OPA iterates a relation.
+    fn relation(
+        &mut self,
+        builtin: &'static Builtin,
+        operands: &'a [AstRef<Ast>],
+        output: &'a Ast,
+        steps: &mut Vec<Step>,
+    ) -> Result<(), Unsupported> {
+        let args = self.exprs(operands, steps)?;
+        let value = self.pattern(output, steps)?;
+        steps.push(Step::Scan {
+            collection: Expr::Builtin { builtin, args },
+            key: Pattern::Any,
+            value,
+        });
+        Ok(())
+    }
+
+    /// `expr` when it calls a relation with its declared operands (`walk(x)`).
+    fn relation_call(&self, expr: &'a Ast) -> Option<(&'static Builtin, &'a [AstRef<Ast>])> {
+        let Ast::Call { fcn, params, .. } = expr else {
+            return None;
+        };
+        match self.scope.callee(&static_path(fcn)?)? {
+            Callee::Builtin(builtin)
+                if builtins::is_relation(builtin) && params.len() == usize::from(builtin.arity) =>
+            {
+                Some((builtin, params))
+            }
+            _ => None,
+        }
+    }
+
     /// `lhs = rhs`: a comparison when both sides are known, else a match of the side with
-    /// free variables against the other.
+    /// free variables against the other; a relation's solutions each matched (`walk(x) = p`).
     fn unify(
         &mut self,
         lhs: &'a Ast,
         rhs: &'a Ast,
         steps: &mut Vec<Step>,
     ) -> Result<(), Unsupported> {
+        for (value, pattern) in [(rhs, lhs), (lhs, rhs)] {
+            if let Some((builtin, operands)) = self.relation_call(value) {
+                return self.relation(builtin, operands, pattern, steps);
+            }
+        }
         let mut assumed = Vec::new();
         let mut needs = Vec::new();
         self.scope.eval_needs(lhs, &mut assumed, &mut needs);
@@ -700,6 +747,13 @@ impl<'a> Lowerer<'a> {
             .is_some_and(|arity| arity != params.len())
         {
             return unsupported("a call with the wrong number of operands");
+        }
+        if let Callee::Builtin(builtin) = callee
+            && builtins::is_relation(builtin)
+        {
+            // OPA iterates a relation wherever it is called; only a statement that matches
+            // its value is compiled so (see `relation`).
+            return unsupported("a relation's value used inside an expression");
         }
         let mut args = self.exprs(params, steps)?;
         Ok(match callee {

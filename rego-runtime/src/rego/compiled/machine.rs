@@ -13,7 +13,7 @@ use super::ir::{
 };
 use super::tracer::{self, Tracer};
 use super::{Fault, MAX_NESTING};
-use crate::builtins::{self, Builtin, BuiltinError};
+use crate::builtins::{self, Builtin, BuiltinError, EvalContext};
 use crate::trace::Trace;
 use crate::{Number, Value};
 
@@ -75,13 +75,13 @@ pub(super) struct Machine<'p> {
     data: &'p Value,
     contexts: Vec<Context>,
     current: usize,
-    strict: bool,
+    /// What builtins share: strictness, the clock, kept answers, the print sink.
+    builtins: EvalContext<'p>,
     deadline: Instant,
     ticks: u32,
     depth: u32,
     /// Queries running inside one another now (see [`MAX_NESTING`]).
     nesting: u32,
-    prints: Vec<String>,
     /// Only for `explain=notes`; evaluations without it only test that it is `None`, and
     /// only where a rule body starts or gives a solution.
     tracer: Option<Box<Tracer>>,
@@ -92,7 +92,7 @@ impl<'p> Machine<'p> {
         program: &'p Program,
         data: &'p Value,
         input: Option<Value>,
-        strict: bool,
+        builtins: EvalContext<'p>,
         deadline: Instant,
         traced: bool,
     ) -> Machine<'p> {
@@ -101,21 +101,15 @@ impl<'p> Machine<'p> {
             data,
             contexts: Vec::new(),
             current: 0,
-            strict,
+            builtins,
             deadline,
             ticks: 0,
             depth: 0,
             nesting: 0,
-            prints: Vec::new(),
             tracer: traced.then(|| Box::new(Tracer::new())),
         };
         machine.enter(input);
         machine
-    }
-
-    /// What `print` wrote so far, in order.
-    pub fn take_prints(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.prints)
     }
 
     /// What a traced evaluation recorded; empty when untraced.
@@ -666,7 +660,7 @@ impl<'p> Machine<'p> {
                         Some(value) => printable(&value, &mut line),
                     }
                 }
-                self.prints.push(line);
+                self.builtins.print(line);
                 Some(Value::Bool(true))
             }
             Expr::Compare { op, lhs, rhs } => {
@@ -846,7 +840,7 @@ impl<'p> Machine<'p> {
     }
 
     fn call_builtin(&mut self, builtin: &Builtin, operands: &[Value]) -> Eval<Option<Value>> {
-        match builtins::call(builtin, operands) {
+        match builtins::call(builtin, &mut self.builtins, operands) {
             Ok(value) => Ok(Some(value)),
             // Some builtins answer nothing without failing (`max([])`), strict or not.
             Err(BuiltinError::Undefined) => Ok(None),
@@ -859,7 +853,7 @@ impl<'p> Machine<'p> {
                 Err(Fault::Fallback("arithmetic on integers beyond 128 bits"))
             }
             // regorus words strict errors with their location; it evaluates this request.
-            Err(_) if self.strict => Err(Fault::Fallback(
+            Err(_) if self.builtins.strict() => Err(Fault::Fallback(
                 "a builtin error under strict-builtin-errors",
             )),
             Err(_) => Ok(None),

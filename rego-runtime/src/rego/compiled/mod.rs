@@ -33,6 +33,7 @@ use self::lower::Lowerer;
 use self::machine::{Flow, Frame, Machine, new_frame};
 use self::scope::Scope;
 use self::symbols::{ModuleNames, Symbols};
+use crate::builtins::EvalContext;
 use crate::engine::PathSegment;
 use crate::{Limits, Problem, Value};
 
@@ -50,6 +51,17 @@ pub enum Fault {
     Rejected(Vec<Problem>),
 }
 
+/// True when this evaluator evaluates calls of the builtin `name` itself: a builtin of the
+/// table, or one it compiles (`print`, and `:=` and `=`, which OPA lists as `assign` and
+/// `eq`). `rego.metadata.*` calls reach neither evaluator: lowering replaces them with their
+/// values. A policy that calls anything else is left to regorus.
+pub(crate) fn compiles_builtin(name: &str) -> bool {
+    matches!(
+        name,
+        "print" | "assign" | "eq" | "rego.metadata.chain" | "rego.metadata.rule"
+    ) || crate::builtins::lookup(name).is_some()
+}
+
 /// Why a policy or query is left to regorus: the construct this evaluator does not compile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unsupported(pub &'static str);
@@ -60,11 +72,10 @@ pub struct Unsupported(pub &'static str);
 /// ~2.5 KiB a level in a release build, ~9 KiB in a debug build).
 pub(crate) const MAX_NESTING: u32 = 4_000;
 
-/// What an evaluation answers, with what `print` wrote meanwhile and, when traced, what it
-/// traced.
+/// What an evaluation answers and, when traced, what it traced (what `print` wrote is in
+/// the evaluation's [`EvalState`]).
 pub(super) struct Answer<T> {
     pub value: T,
-    pub prints: Vec<String>,
     pub trace: crate::Trace,
 }
 
@@ -186,7 +197,7 @@ impl CompiledPolicy {
         self.code.footprint.prefetch();
     }
 
-    /// The document at `data.<path>` for `input`, and what `print` wrote.
+    /// The document at `data.<path>` for `input`, with builtins calling in `builtins`.
     ///
     /// # Errors
     /// [`Fault::Timeout`] past the limits' deadline, [`Fault::Fallback`] for what regorus must
@@ -197,13 +208,13 @@ impl CompiledPolicy {
         input: Option<Value>,
         limits: &Limits,
         traced: bool,
+        builtins: EvalContext<'_>,
     ) -> Result<Answer<Option<Value>>, Fault> {
         let document = self.resolved(path)?;
-        let mut machine = self.machine(input, limits, traced);
+        let mut machine = self.machine(input, limits, traced, builtins);
         let value = machine.eval(&document, &mut Frame::new())?;
         Ok(Answer {
             value,
-            prints: machine.take_prints(),
             trace: machine.take_trace(),
         })
     }
@@ -275,8 +286,7 @@ impl CompiledPolicy {
         })
     }
 
-    /// The solutions of an ad-hoc query, each the bindings of the query's named variables,
-    /// and what `print` wrote.
+    /// The solutions of an ad-hoc query, each the bindings of the query's named variables.
     ///
     /// # Errors
     /// As [`CompiledPolicy::document`]; [`Fault::Fallback`] also for a query this evaluator
@@ -287,6 +297,7 @@ impl CompiledPolicy {
         input: Option<Value>,
         limits: &Limits,
         traced: bool,
+        builtins: EvalContext<'_>,
     ) -> Result<Answer<Vec<BTreeMap<String, Value>>>, Fault> {
         let names = ModuleNames::query();
         let mut lowerer = Lowerer::new(Scope::new(&self.code.symbols, &names));
@@ -307,7 +318,7 @@ impl CompiledPolicy {
             .filter(|(name, _)| !name.starts_with('$'))
             .collect();
         let mut frame = new_frame(lowerer.scope.frame_size());
-        let mut machine = self.machine(input, limits, traced);
+        let mut machine = self.machine(input, limits, traced, builtins);
         let mut solutions = Vec::new();
         machine.run(&compiled, &mut frame, &mut |_, f| {
             let bindings = outputs
@@ -319,18 +330,23 @@ impl CompiledPolicy {
         })?;
         Ok(Answer {
             value: solutions,
-            prints: machine.take_prints(),
             trace: machine.take_trace(),
         })
     }
 
-    fn machine(&self, input: Option<Value>, limits: &Limits, traced: bool) -> Machine<'_> {
+    fn machine<'m>(
+        &'m self,
+        input: Option<Value>,
+        limits: &Limits,
+        traced: bool,
+        builtins: EvalContext<'m>,
+    ) -> Machine<'m> {
         let deadline = limits.deadline();
         Machine::new(
             &self.code.program,
             &self.data,
             input,
-            limits.strict_builtin_errors,
+            builtins,
             deadline,
             traced,
         )
