@@ -72,9 +72,14 @@ pub fn build_app(config: Config) -> anyhow::Result<(Arc<App>, BundleLoader)> {
     let metrics = Metrics::new();
     let engine = RegoEngine::new(config.decision_cache_entries)
         .with_compiled_evaluator(config.compiled_evaluator)
-        .with_fallback_hook(metrics.rego_fallback_hook())
-        .with_host(builtin_host());
-    let store = Store::new(Arc::new(engine))?;
+        .with_fallback_hook(metrics.rego_fallback_hook());
+    // Gatekeeper's templates get no `opa.runtime()` document: real Gatekeeper gives them none,
+    // and the process environment is the webhook's, not theirs to read.
+    let gatekeeper_engine = engine
+        .clone()
+        .with_host(Host::default().with_runtime(Value::empty_object()));
+    let opa_engine = engine.with_host(builtin_host());
+    let store = Store::new(Arc::new(opa_engine), Arc::new(gatekeeper_engine))?;
     let mut loader =
         BundleLoader::new(&config.bundles, config.default_rego_version).with_gatekeeper(
             gatekeeper::loader::GatekeeperLoader::new(&config.gatekeeper, &config.inventory),

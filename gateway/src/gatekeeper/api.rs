@@ -508,7 +508,7 @@ fn run_audit(app: &App, parts: &Parts) -> Result<Response, ApiError> {
     };
     let snapshot = app.store.snapshot();
     let report = audit::run(
-        app.store.engine(),
+        app.store.gatekeeper_engine(),
         &snapshot.gatekeeper,
         &app.limits(false),
         limit,

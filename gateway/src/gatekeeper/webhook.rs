@@ -136,7 +136,7 @@ fn decide(app: &App, bytes: &[u8]) -> (Response, Option<AdmissionStatus>, bool) 
         }
     };
     let outcome = match evaluate::review(
-        app.store.engine(),
+        app.store.gatekeeper_engine(),
         &snapshot.gatekeeper,
         &review,
         WEBHOOK_POINT,

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use rego_runtime::{Engine, Error as EngineError};
 
-pub use snapshot::{Contents, Snapshot};
+pub use snapshot::{Contents, Engines, Snapshot};
 
 /// Why a store update was refused; the previous snapshot stays current.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +31,10 @@ pub struct Store {
     current: ArcSwap<Snapshot>,
     /// Serializes writers; readers never take it.
     writer: Mutex<()>,
-    engine: Arc<dyn Engine>,
+    /// Prepares OPA's policies.
+    opa_engine: Arc<dyn Engine>,
+    /// Prepares Gatekeeper's templates and each review's input.
+    gatekeeper_engine: Arc<dyn Engine>,
 }
 
 impl Store {
@@ -39,13 +42,28 @@ impl Store {
     ///
     /// # Errors
     /// Only if the engine cannot prepare an empty policy set.
-    pub fn new(engine: Arc<dyn Engine>) -> Result<Store, EngineError> {
-        let snapshot = Snapshot::build(&*engine, Contents::default(), 0)?;
+    pub fn new(
+        opa_engine: Arc<dyn Engine>,
+        gatekeeper_engine: Arc<dyn Engine>,
+    ) -> Result<Store, EngineError> {
+        let engines = Engines {
+            opa: &*opa_engine,
+            gatekeeper: &*gatekeeper_engine,
+        };
+        let snapshot = Snapshot::build(engines, Contents::default(), 0)?;
         Ok(Store {
             current: ArcSwap::from_pointee(snapshot),
             writer: Mutex::new(()),
-            engine,
+            opa_engine,
+            gatekeeper_engine,
         })
+    }
+
+    fn engines(&self) -> Engines<'_> {
+        Engines {
+            opa: &*self.opa_engine,
+            gatekeeper: &*self.gatekeeper_engine,
+        }
     }
 
     /// The snapshot requests evaluate against right now.
@@ -53,10 +71,10 @@ impl Store {
         self.current.load_full()
     }
 
-    /// The engine every snapshot is prepared with; Gatekeeper prepares each review's input
-    /// with it once for all its templates.
-    pub fn engine(&self) -> &dyn Engine {
-        &*self.engine
+    /// The engine Gatekeeper's templates are prepared with; Gatekeeper prepares each review's
+    /// input with it once for all its templates.
+    pub fn gatekeeper_engine(&self) -> &dyn Engine {
+        &*self.gatekeeper_engine
     }
 
     /// Applies `change` to a copy of the contents and activates the result.
@@ -75,7 +93,7 @@ impl Store {
         let mut contents = current.contents.clone();
         let outcome = change(&mut contents).map_err(UpdateError::Refused)?;
         let next = Snapshot::build_after(
-            &*self.engine,
+            self.engines(),
             contents,
             current.generation + 1,
             Some(&current),

@@ -37,6 +37,25 @@ impl Default for Contents {
     }
 }
 
+/// The engines a snapshot is prepared with: one for OPA's policies and one for Gatekeeper's
+/// templates, whose builtins see another host (Gatekeeper gives `opa.runtime()` nothing of
+/// the process, where `opa run` gives its environment).
+#[derive(Clone, Copy)]
+pub struct Engines<'a> {
+    pub opa: &'a dyn Engine,
+    pub gatekeeper: &'a dyn Engine,
+}
+
+impl<'a> Engines<'a> {
+    /// One engine for both.
+    pub fn one(engine: &'a dyn Engine) -> Engines<'a> {
+        Engines {
+            opa: engine,
+            gatekeeper: engine,
+        }
+    }
+}
+
 /// The store's current state; immutable once built.
 pub struct Snapshot {
     pub contents: Contents,
@@ -53,11 +72,11 @@ impl Snapshot {
     /// # Errors
     /// The engine's compile error.
     pub fn build(
-        engine: &dyn Engine,
+        engines: Engines<'_>,
         contents: Contents,
         generation: u64,
     ) -> Result<Snapshot, EngineError> {
-        Snapshot::build_after(engine, contents, generation, None)
+        Snapshot::build_after(engines, contents, generation, None)
     }
 
     /// Like [`Snapshot::build`], reusing what `previous` prepared from unchanged inputs: the
@@ -72,7 +91,7 @@ impl Snapshot {
     /// The engine's compile error, or data where a rule is defined (Gatekeeper problems stay
     /// in their objects' status).
     pub fn build_after(
-        engine: &dyn Engine,
+        engines: Engines<'_>,
         contents: Contents,
         generation: u64,
         previous: Option<&Snapshot>,
@@ -84,9 +103,9 @@ impl Snapshot {
             }
             Some(previous) => match previous.prepared.with_data(contents.data.clone()) {
                 Some(prepared) => checked_data(prepared, &contents.data)?,
-                None => prepare(engine, &contents)?,
+                None => prepare(engines.opa, &contents)?,
             },
-            None => prepare(engine, &contents)?,
+            None => prepare(engines.opa, &contents)?,
         };
         let gatekeeper = match previous {
             Some(previous)
@@ -98,7 +117,7 @@ impl Snapshot {
                 previous.gatekeeper.clone()
             }
             _ => Arc::new(PreparedGatekeeper::build(
-                engine,
+                engines.gatekeeper,
                 &contents.gatekeeper,
                 previous.map(|p| &*p.gatekeeper),
             )),
@@ -371,29 +390,30 @@ mod tests {
     #[test]
     fn data_writes_prepare_no_module_and_no_template_again() {
         let engine = CountingEngine::default();
-        let mut snapshot = Snapshot::build(&engine, contents(), 0).expect("build");
+        let mut snapshot = Snapshot::build(Engines::one(&engine), contents(), 0).expect("build");
         assert_eq!(pods(&snapshot), None);
         // The OPA policy and the template.
         assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
         for i in 0..3 {
             let mut next = snapshot.contents.clone();
             write(&mut next, &["pods", &format!("p{i}")], Some("{}"));
-            let after =
-                Snapshot::build_after(&engine, next, i + 1, Some(&snapshot)).expect("build");
+            let after = Snapshot::build_after(Engines::one(&engine), next, i + 1, Some(&snapshot))
+                .expect("build");
             assert!(Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
             snapshot = after;
             assert_eq!(pods(&snapshot), Some(Value::int(i as i64 + 1)));
         }
         let mut next = snapshot.contents.clone();
         write(&mut next, &["pods", "p0"], None);
-        snapshot = Snapshot::build_after(&engine, next, 4, Some(&snapshot)).expect("build");
+        snapshot =
+            Snapshot::build_after(Engines::one(&engine), next, 4, Some(&snapshot)).expect("build");
         assert_eq!(pods(&snapshot), Some(Value::int(2)));
         assert_eq!(engine.prepared.load(Ordering::Relaxed), 2);
 
         // Data where a rule is defined is refused as before.
         let mut next = snapshot.contents.clone();
         write(&mut next, &["k8s", "pods"], Some("1"));
-        let refused = Snapshot::build_after(&engine, next, 5, Some(&snapshot));
+        let refused = Snapshot::build_after(Engines::one(&engine), next, 5, Some(&snapshot));
         let Err(EngineError::Compile(problems)) = refused else {
             panic!("data at a rule's path must be refused");
         };
@@ -405,12 +425,14 @@ mod tests {
         // A policy change prepares the modules again; a template change prepares Gatekeeper.
         let mut next = snapshot.contents.clone();
         next.policies.clear();
-        let after = Snapshot::build_after(&engine, next, 6, Some(&snapshot)).expect("build");
+        let after =
+            Snapshot::build_after(Engines::one(&engine), next, 6, Some(&snapshot)).expect("build");
         assert_eq!(engine.prepared.load(Ordering::Relaxed), 3);
         assert!(Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
         let mut next = snapshot.contents.clone();
         next.gatekeeper.delete_template("k8sx");
-        let after = Snapshot::build_after(&engine, next, 7, Some(&snapshot)).expect("build");
+        let after =
+            Snapshot::build_after(Engines::one(&engine), next, 7, Some(&snapshot)).expect("build");
         assert!(!Arc::ptr_eq(&snapshot.gatekeeper, &after.gatekeeper));
         assert_eq!(after.gatekeeper.template_counts(), (0, 0));
     }

@@ -665,3 +665,52 @@ fn file_changes_reload_and_bad_file_constraints_show_their_error() {
         "{broken}"
     );
 }
+
+#[test]
+fn templates_see_no_runtime_document_while_opa_policies_see_the_environment() {
+    let dir = TempDir::new("gatekeeper-runtime");
+    std::fs::write(
+        dir.path().join("runtime.yaml"),
+        r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8sruntime}
+spec:
+  crd: {spec: {names: {kind: K8sRuntime}}}
+  targets:
+    - target: admission.k8s.gatekeeper.sh
+      rego: |
+        package k8sruntime
+        violation[{"msg": msg}] {
+          msg := sprintf("runtime: %v", [opa.runtime()])
+        }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRuntime
+metadata: {name: runtime}
+spec:
+  match: {kinds: [{apiGroups: [""], kinds: ["Pod"]}]}
+"#,
+    )
+    .expect("write");
+    let gateway = Gateway::start(&["--gatekeeper", &dir.path().to_string_lossy()]);
+    let object = pod("web", "default", json!({}), "nginx");
+    let reply = client::send(
+        &gateway.target,
+        "POST",
+        "/v1/admit",
+        &[("Content-Type", "application/json")],
+        review("v1", "CREATE", Some(object), None)
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(
+        reply.json()["response"]["status"]["message"],
+        "[runtime] runtime: {}"
+    );
+    let policy = "package rt\n\nhas_env := is_object(opa.runtime().env)\n";
+    assert_eq!(gateway.send("PUT", "/v1/policies/rt", policy).status, 200);
+    assert_eq!(
+        gateway.send("GET", "/v1/data/rt/has_env", "").text(),
+        "{\"result\":true}\n"
+    );
+}
