@@ -23,17 +23,7 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "installing wrk (Debian)"; apt-get install -y wrk >/dev/null; }
 
-# The port a process listens on, read from the kernel (no port is picked and released).
-port_of() {
-  local pid=$1
-  for _ in $(seq 100); do
-    local port
-    port=$(ss -ltnpH 2>/dev/null | grep "pid=$pid," | awk '{print $4}' | sed 's/.*://' | head -1)
-    if [ -n "$port" ]; then echo "$port"; return; fi
-    sleep 0.1
-  done
-  echo "process $pid is not listening" >&2; exit 1
-}
+. bench/lib.sh
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
 start_gateway() { # name, extra args...

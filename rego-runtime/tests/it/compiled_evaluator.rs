@@ -9,7 +9,8 @@ use rego_runtime::{
     RegoVersion, Value,
 };
 
-fn prepare(engine: &RegoEngine, source: &str) -> Arc<dyn Prepared> {
+/// One V1 module `p.rego` prepared on `engine`, with empty data.
+pub fn prepare(engine: &RegoEngine, source: &str) -> Arc<dyn Prepared> {
     engine
         .prepare(&PolicySet {
             modules: vec![PolicyModule {

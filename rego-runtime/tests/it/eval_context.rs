@@ -6,26 +6,9 @@ use std::sync::Arc;
 
 use rego_runtime::builtins::{Host, HttpClient, HttpSend};
 use rego_runtime::rego::RegoEngine;
-use rego_runtime::{
-    Engine, Entrypoint, Error, Input, Limits, Outcome, PathSegment, PolicyModule, PolicySet,
-    Prepared, RegoVersion, Value,
-};
 
-fn prepare(engine: &RegoEngine, source: &str) -> Arc<dyn Prepared> {
-    engine
-        .prepare(&PolicySet {
-            modules: vec![PolicyModule {
-                id: "p.rego".into(),
-                file: "p.rego".into(),
-                source: Arc::from(source),
-                rego_version: RegoVersion::V1,
-            }],
-            data: Value::empty_object(),
-            disabled_builtins: Vec::new(),
-            conflict_messages: Default::default(),
-        })
-        .expect("prepare")
-}
+use crate::compiled_evaluator::prepare;
+use rego_runtime::{Entrypoint, Error, Input, Limits, Outcome, PathSegment, Prepared, Value};
 
 /// The compiled evaluator (which hands what it cannot do to regorus), and regorus alone.
 fn both() -> [(&'static str, RegoEngine); 2] {
